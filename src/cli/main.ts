@@ -1,0 +1,265 @@
+/**
+ * `ftr` command line. Exit codes: 0 ok, 1 recipe error, 2 usage error, 3 run failure,
+ * 130 interrupted.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { checkRecipe, UsageError, type CheckResult } from '../check/checker.js';
+import type { Graph } from '../check/graph.js';
+import { registry } from '../ops/registry.js';
+import { renderDiagnostics, summaryLine } from '../parser/diagnostics.js';
+import { closest } from '../parser/suggest.js';
+import { recipeId, runGraph, type RunState } from '../runtime/executor.js';
+import { explainCell } from '../runtime/explain.js';
+import { Store } from '../runtime/store.js';
+import { formatFile } from './fmt.js';
+import { graphText } from './graph-text.js';
+import { opsJson, opsText } from './ops-text.js';
+
+export const EXIT = { ok: 0, recipe: 1, usage: 2, run: 3, interrupted: 130 } as const;
+
+const HELP = `ftr — turn raw data into clean, reproducible fine-tuning datasets
+
+usage: ftr <command> [options]
+
+commands:
+  run FILE            run a recipe (cached: only what changed re-runs)
+  check FILE          check a recipe without reading data; exit 1 on errors
+  graph FILE          print the recipe's cell graph (--format text|dot|mermaid)
+  explain FILE CELL   is CELL cached? if not, what changed since the last run
+  rejects FILE CELL   rows a cell dropped or could not read, with reasons
+  ops                 list ops and their params (--json for tools)
+  fmt FILE            reformat a recipe in place (--check: exit 1 if it would change)
+
+options (run, check, graph, explain, rejects):
+  --set NAME=VALUE    override a recipe param (repeatable)
+  --cache-dir DIR     cache location (default: .ftr next to the recipe)
+  --no-cache          recompute every cell (run)
+  --json              one JSON event per line (run), JSON output (others)
+  --reporter KIND     auto | ink | plain | json (run)
+`;
+
+const OPTIONS: ParseArgsConfig['options'] = {
+  set: { type: 'string', multiple: true },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  json: { type: 'boolean' },
+  reporter: { type: 'string' },
+  format: { type: 'string' },
+  check: { type: 'boolean' },
+  reason: { type: 'string' },
+  limit: { type: 'string' },
+  'shard-rows': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+};
+
+const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'ops', 'fmt'];
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+};
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.err(`ftr: ${(e as Error).message}\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const v = args.values as Record<string, string | string[] | boolean | undefined>;
+  const [command, ...rest] = args.positionals;
+  if (v.version) {
+    io.out(`${version()}\n`);
+    return EXIT.ok;
+  }
+  if (!command || v.help) {
+    (command || v.help ? io.out : io.err)(HELP);
+    return command || v.help ? EXIT.ok : EXIT.usage;
+  }
+  if (!COMMANDS.includes(command)) {
+    const guess = closest(command, COMMANDS);
+    io.err(`ftr: unknown command \`${command}\`${guess ? ` — did you mean \`${guess}\`?` : ''}\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  try {
+    switch (command) {
+      case 'ops':
+        io.out(v.json ? JSON.stringify(opsJson(registry), null, 2) + '\n' : opsText(registry));
+        return EXIT.ok;
+      case 'fmt':
+        return fmtCommand(need(rest, 1, 'fmt FILE')[0], Boolean(v.check), io);
+    }
+    const [file] = need(rest, command === 'explain' || command === 'rejects' ? 2 : 1, `${command} FILE${command === 'explain' || command === 'rejects' ? ' CELL' : ''}`);
+    if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+    const set = parseSets((v.set as string[] | undefined) ?? []);
+    const checked = checkRecipe(file, registry, { set });
+    if (!checked.graph) return reportDiagnostics(checked, io);
+    const graph = checked.graph;
+    if (checked.diagnostics.length) io.err(renderDiagnostics(checked.diagnostics, checked.sources, colorOf(process.stderr)) + '\n\n');
+    const store = () => {
+      const s = new Store(resolve((v['cache-dir'] as string | undefined) ?? join(dirname(resolve(file)), '.ftr')));
+      s.init();
+      return s;
+    };
+    const shardRows = v['shard-rows'] ? positiveInt(v['shard-rows'] as string, '--shard-rows') : undefined;
+    switch (command) {
+      case 'check':
+        io.out(v.json ? JSON.stringify({ ok: true, cells: graph.cells.map((c) => ({ name: c.name, columns: c.schema.columns, parts: c.schema.parts })) }) + '\n' : `ok: ${graph.recipe} — ${graph.cells.length} cells, no errors\n`);
+        return EXIT.ok;
+      case 'graph':
+        io.out(graphText(graph, ((v.format as string) ?? 'text') as 'text' | 'dot' | 'mermaid'));
+        return EXIT.ok;
+      case 'explain': {
+        const cell = cellName(graph, rest[1]);
+        const e = await explainCell(graph, cell, store(), shardRows);
+        if (v.json) io.out(JSON.stringify(e) + '\n');
+        else if (e.cached) io.out(`${cell}: cached (key ${e.key?.slice(0, 12)}) — a run reuses its stored output\n`);
+        else io.out(`${cell}: will re-run\n${e.reasons.map((r) => `  - ${r}\n`).join('')}`);
+        return EXIT.ok;
+      }
+      case 'rejects':
+        return rejectsCommand(graph, cellName(graph, rest[1]), store(), v, io);
+      case 'run':
+        return runCommand(graph, store(), v, shardRows, io);
+    }
+    return EXIT.usage;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`ftr: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+async function runCommand(graph: Graph, store: Store, v: Record<string, unknown>, shardRows: number | undefined, io: Io): Promise<number> {
+  const { selectReporter } = await import('../ui/reporter.js');
+  const reporterKind = v.reporter as string | undefined;
+  if (reporterKind && !['auto', 'ink', 'plain', 'json'].includes(reporterKind)) throw new UsageError(`--reporter must be auto, ink, plain or json`);
+  const reporter = selectReporter({ json: Boolean(v.json), reporter: reporterKind as 'auto' | undefined });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(EXIT.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const release = await store.lock((owner) => io.err(`ftr: waiting for another run on this cache (${owner})…\n`));
+  try {
+    await store.sweepTmp();
+    const summary = await runGraph(graph, { store, emit: (e) => reporter.onEvent(e), signal: controller.signal, noCache: Boolean(v['no-cache']), shardRows });
+    await reporter.close();
+    return summary.status === 'ok' ? EXIT.ok : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.run;
+  } finally {
+    release();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+async function rejectsCommand(graph: Graph, cell: string, store: Store, v: Record<string, unknown>, io: Io): Promise<number> {
+  const state = await store.readState<RunState>(recipeId(graph));
+  const entry = state?.cells[cell];
+  if (!entry) {
+    io.err(`ftr: \`${cell}\` has not run yet — run the recipe first\n`);
+    return EXIT.run;
+  }
+  const limit = v.limit ? positiveInt(v.limit as string, '--limit') : 20;
+  const counts = new Map<string, number>();
+  const shown: Record<string, unknown>[] = [];
+  for (const shard of entry.rejects) {
+    for await (const r of store.readShard(shard)) {
+      const reason = String(r.reason);
+      if (v.reason && reason !== v.reason) continue;
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+      if (v.json) io.out(JSON.stringify(r) + '\n');
+      else if (shown.length < limit) shown.push(r);
+    }
+  }
+  if (v.json) return EXIT.ok;
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  io.out(`${cell}: ${total.toLocaleString('en-US')} rejected row${total === 1 ? '' : 's'}${[...counts].map(([r, n]) => `\n  ${n.toLocaleString('en-US').padStart(8)}  ${r}`).join('')}\n`);
+  if (shown.length) io.out('\n');
+  for (const r of shown) {
+    const where = r.location ?? r.id;
+    const what = r.raw ?? (r.row ? JSON.stringify(r.row) : '');
+    io.out(`${String(where)}  [${String(r.step)}] ${String(r.reason)}${r.detail ? ` — ${String(r.detail)}` : ''}\n    ${truncate(String(what), 160)}\n`);
+  }
+  if (total > shown.length) io.out(`\n(${shown.length} of ${total} shown; --limit N for more, --json for all)\n`);
+  return EXIT.ok;
+}
+
+function fmtCommand(file: string, check: boolean, io: Io): number {
+  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  const text = readFileSync(file, 'utf8');
+  const result = formatFile(text, file);
+  if (result.text === undefined) {
+    io.err(renderDiagnostics(result.diagnostics, new Map([[file, text]]), colorOf(process.stderr)) + '\n\n' + summaryLine(result.diagnostics, false) + '\n');
+    return EXIT.recipe;
+  }
+  if (check) {
+    if (result.text !== text) {
+      io.err(`${file} is not formatted (run \`ftr fmt ${file}\`)\n`);
+      return EXIT.recipe;
+    }
+    return EXIT.ok;
+  }
+  if (result.text !== text) writeFileSync(file, result.text);
+  return EXIT.ok;
+}
+
+function reportDiagnostics(checked: CheckResult, io: Io): number {
+  io.err(renderDiagnostics(checked.diagnostics, checked.sources, colorOf(process.stderr)) + '\n\n' + summaryLine(checked.diagnostics, false) + '\n');
+  return EXIT.recipe;
+}
+
+function need(rest: string[], n: number, usage: string): string[] {
+  if (rest.length < n) throw new UsageError(`usage: ftr ${usage}`);
+  if (rest.length > n) throw new UsageError(`unexpected argument \`${rest[n]}\` (usage: ftr ${usage})`);
+  return rest;
+}
+
+function cellName(graph: Graph, name: string): string {
+  if (graph.cells.some((c) => c.name === name)) return name;
+  const guess = closest(name, graph.cells.map((c) => c.name));
+  throw new UsageError(`no cell \`${name}\` in ${graph.recipe}${guess ? ` — did you mean \`${guess}\`?` : ''} (cells: ${graph.cells.map((c) => c.name).join(', ')})`);
+}
+
+function parseSets(sets: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects NAME=VALUE, got \`${s}\``);
+    out[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  return out;
+}
+
+function positiveInt(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} expects a whole number > 0, got \`${s}\``);
+  return n;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}
+
+function colorOf(stream: NodeJS.WriteStream): boolean {
+  return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,61 @@
+/** Small helpers shared by op modules: column checks and field-path access. */
+import type { Column, ColType, SchemaContext } from './types.js';
+import { didYouMean } from '../parser/suggest.js';
+
+/** Report columns that the input does not have (defaults are not checked by the binder). */
+export function requireColumns(ctx: SchemaContext, param: string, columns: string[]): void {
+  const have = ctx.input?.columns.map((c) => c.name) ?? [];
+  for (const c of columns) {
+    if (!have.includes(c)) {
+      ctx.error(param, `unknown column \`${c}\``, {
+        label: `\`${param}\` names a column the input does not have`,
+        notes: [`input columns: ${have.join(', ') || '(none)'}`],
+        help: didYouMean(c, have) ?? `set \`${param}:\` to one of the input columns`,
+      });
+    }
+  }
+}
+
+export function getPath(record: unknown, path: readonly (string | number)[]): unknown {
+  let v: unknown = record;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return null;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v === undefined ? null : v;
+}
+
+export function typeOf(v: unknown): ColType {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return 'list';
+  if (v && typeof v === 'object') return 'record';
+  return 'any';
+}
+
+/** Merge observed types per column: disagreeing observations widen to `any`. */
+export function inferColumns(records: Record<string, unknown>[]): Column[] {
+  const types = new Map<string, ColType>();
+  for (const r of records) {
+    for (const [k, v] of Object.entries(r)) {
+      if (v === null || v === undefined) {
+        if (!types.has(k)) types.set(k, 'any');
+        continue;
+      }
+      const t = typeOf(v);
+      const prev = types.get(k);
+      types.set(k, prev === undefined || prev === t ? t : prev === 'any' && !records.some((x) => x[k] !== null && x[k] !== undefined && typeOf(x[k]) !== t) ? t : 'any');
+    }
+  }
+  return [...types].map(([name, type]) => ({ name, type }));
+}
+
+/** The `id` and `source` columns every source row carries, then the op's own columns. */
+export function withProvenance(columns: Column[]): Column[] {
+  return [{ name: 'id', type: 'string' }, { name: 'source', type: 'string' }, ...columns.filter((c) => c.name !== 'id' && c.name !== 'source')];
+}
+
+export function stringColumns(columns: Column[]): string[] {
+  return columns.filter((c) => c.type === 'string' || c.type === 'any').map((c) => c.name).filter((n) => n !== 'id' && n !== 'source');
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { defineOp, OpError, type Column, type Params, type ReadItem } from '../types.js';
+import { withProvenance } from '../common.js';
+import { checkFilesExist, matchFiles } from './files.js';
+import { openBytes } from './lines.js';
+
+type Mapping = Record<string, (string | number)[]>;
+
+function delimiterFor(params: Params, path: string): string {
+  const d = params.delimiter as string | undefined;
+  if (d) return d === '\\t' ? '\t' : d;
+  return /\.tsv(\.gz)?$/.test(path) ? '\t' : ',';
+}
+
+function headerOf(path: string, params: Params): string[] {
+  if (path.endsWith('.gz')) return [];
+  const head = readFileSync(path, 'utf8').slice(0, 64 * 1024).split(/\r?\n/)[0] ?? '';
+  const [fields] = parseSync(head, { bom: true, delimiter: delimiterFor(params, path), relax_quotes: true }) as string[][];
+  return fields ?? [];
+}
+
+export const csv = defineOp({
+  name: 'csv',
+  version: 1,
+  kind: 'source',
+  summary: 'read CSV/TSV files with a header row (quoted fields, any delimiter; .gz read transparently)',
+  doc: 'The first row names the columns. A row with a different number of fields than the header is rejected with its file and line, never padded or cut. `.tsv` files default to tab-separated. A mapping `{ text: question }` picks and renames columns.',
+  params: [
+    { name: 'path', type: { kind: 'path', glob: true }, required: true, positional: true, doc: 'file, folder or glob, relative to the recipe' },
+    { name: 'fields', type: { kind: 'mapping' }, positional: true, doc: 'columns to take: { text: question, label: category }' },
+    { name: 'delimiter', type: { kind: 'string' }, doc: 'field separator (default `,`, or tab for .tsv; write "\\t" for tab)' },
+  ],
+  describe: (p) => `csv ${p.path}`,
+  schema(ctx) {
+    const files = checkFilesExist(ctx);
+    const mapping = ctx.params.fields as Mapping | undefined;
+    const header = files[0] ? headerOf(files[0].path, ctx.params) : [];
+    if (mapping && header.length) {
+      for (const [col, path] of Object.entries(mapping)) {
+        if (path.length !== 1 || !header.includes(String(path[0]))) {
+          ctx.error('fields', `\`${col}\` maps from \`${path.join('.')}\`, which is not a column of ${files[0].label}`, { notes: [`header: ${header.join(', ')}`] });
+        }
+      }
+    }
+    const names = mapping ? Object.keys(mapping) : header;
+    return { columns: withProvenance(names.map((name): Column => ({ name, type: 'string' }))) };
+  },
+  source: {
+    async inputs(params: Params, ctx) {
+      return matchFiles(params.path as string, ctx.baseDir);
+    },
+    async *read(input, params): AsyncIterable<ReadItem> {
+      const mapping = params.fields as Mapping | undefined;
+      const parser = openBytes(input.path).pipe(
+        parse({ bom: true, delimiter: delimiterFor(params, input.path), relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, raw: true }),
+      );
+      let header: string[] | undefined;
+      try {
+        for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+          const line = rec.info.lines;
+          if (!header) {
+            header = rec.record.map((h) => h.trim());
+            continue;
+          }
+          const location = `${input.label}:${line}`;
+          if (rec.raw.includes('\uFFFD')) {
+            yield { reject: { reason: 'invalid UTF-8', location, raw: rec.raw.slice(0, 500) } };
+            continue;
+          }
+          if (rec.record.length !== header.length) {
+            yield { reject: { reason: 'wrong field count', detail: `expected ${header.length} fields, found ${rec.record.length}`, location, raw: rec.raw.slice(0, 500) } };
+            continue;
+          }
+          const full: Record<string, unknown> = {};
+          header.forEach((h, i) => (full[h] = rec.record[i]));
+          if (!mapping) {
+            yield { row: full, line };
+            continue;
+          }
+          const row: Record<string, unknown> = {};
+          for (const [col, path] of Object.entries(mapping)) row[col] = full[String(path[0])] ?? null;
+          yield { row, line };
+        }
+      } catch (e) {
+        const err = e as Error & { lines?: number };
+        throw new OpError(`cannot read ${input.label}${err.lines ? `:${err.lines}` : ''}: ${err.message}`);
+      }
+    },
+  },
+});

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { defineOp, OpError, type Column, type Params, type ReadItem, type SourceInput } from '../types.js';
+import { getPath, inferColumns, withProvenance } from '../common.js';
+import { checkFilesExist, matchFiles } from './files.js';
+import { readLines } from './lines.js';
+
+type Mapping = Record<string, (string | number)[]>;
+
+/** Columns from the mapping, or from a sample of the first file's records. */
+function sampleColumns(files: SourceInput[]): Column[] {
+  const first = files[0];
+  if (!first || first.path.endsWith('.gz')) return [];
+  const head = readFileSync(first.path, 'utf8').slice(0, 256 * 1024).split('\n').slice(0, 200);
+  const records: Record<string, unknown>[] = [];
+  for (const line of head) {
+    try {
+      const v = JSON.parse(line);
+      if (v && typeof v === 'object' && !Array.isArray(v)) records.push(v);
+    } catch {
+      // a bad line is the runtime's to reject, with its line number
+    }
+  }
+  return inferColumns(records);
+}
+
+export function mapRecord(record: Record<string, unknown>, mapping: Mapping | undefined): Record<string, unknown> {
+  if (!mapping) return record;
+  const out: Record<string, unknown> = {};
+  for (const [col, path] of Object.entries(mapping)) out[col] = getPath(record, path);
+  return out;
+}
+
+export const jsonl = defineOp({
+  name: 'jsonl',
+  version: 1,
+  kind: 'source',
+  summary: 'read JSON Lines files (one JSON object per line; .gz read transparently)',
+  doc: 'Each line is one record. Lines that are not valid JSON objects, or not valid UTF-8, become rejected rows with their file and line. A mapping `{ column: .path.into.record }` picks and renames fields; without one, every top-level field becomes a column.',
+  params: [
+    { name: 'path', type: { kind: 'path', glob: true }, required: true, positional: true, doc: 'file, folder or glob, relative to the recipe' },
+    { name: 'fields', type: { kind: 'mapping' }, positional: true, doc: 'columns to take: { text: .body.text, label: .intent }' },
+  ],
+  describe: (p) => `jsonl ${p.path}`,
+  schema(ctx) {
+    const files = checkFilesExist(ctx);
+    const mapping = ctx.params.fields as Mapping | undefined;
+    const columns: Column[] = mapping ? Object.keys(mapping).map((name) => ({ name, type: 'any' })) : sampleColumns(files);
+    return { columns: withProvenance(columns) };
+  },
+  source: {
+    async inputs(params: Params, ctx) {
+      return matchFiles(params.path as string, ctx.baseDir);
+    },
+    async *read(input, params): AsyncIterable<ReadItem> {
+      const mapping = params.fields as Mapping | undefined;
+      try {
+        for await (const l of readLines(input.path)) {
+          const location = `${input.label}:${l.line}`;
+          if ('error' in l) {
+            yield { reject: { reason: l.error, location, raw: l.raw } };
+            continue;
+          }
+          if (!l.text.trim()) continue;
+          let value: unknown;
+          try {
+            value = JSON.parse(l.text);
+          } catch (e) {
+            yield { reject: { reason: 'malformed JSON', detail: (e as Error).message, location, raw: l.text.slice(0, 500) } };
+            continue;
+          }
+          if (!value || typeof value !== 'object' || Array.isArray(value)) {
+            yield { reject: { reason: 'not a JSON object', location, raw: l.text.slice(0, 500) } };
+            continue;
+          }
+          yield { row: mapRecord(value as Record<string, unknown>, mapping), line: l.line };
+        }
+      } catch (e) {
+        throw new OpError(`cannot read ${input.label}: ${(e as Error).message}`);
+      }
+    },
+  },
+});

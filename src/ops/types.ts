@@ -1,0 +1,201 @@
+/**
+ * What an op is. Every op is one module that exports an `OpDef`; the parser, checker and runtime
+ * know ops only through this interface.
+ */
+import type { Span } from '../parser/ast.js';
+import type { ExprIR } from '../check/expr.js';
+import type { Row } from '../runtime/events.js';
+
+export type ColType = 'string' | 'number' | 'bool' | 'list' | 'record' | 'any';
+
+export interface Column {
+  name: string;
+  type: ColType;
+}
+
+export interface Schema {
+  columns: Column[];
+  /** named outputs (a split's train/val/test); absent for a single dataset */
+  parts?: string[];
+}
+
+export type ParamType =
+  | { kind: 'string' }
+  | { kind: 'number'; integer?: boolean; min?: number; max?: number }
+  | { kind: 'bool' }
+  /** `80%` or `0.8`; stored as a fraction */
+  | { kind: 'percent' }
+  /** `5k`, `1_000`; stored as an integer */
+  | { kind: 'count'; min?: number }
+  /** `512MB`; stored in bytes */
+  | { kind: 'size' }
+  /** `30s`; stored in milliseconds */
+  | { kind: 'duration' }
+  | { kind: 'enum'; values: readonly string[] }
+  /** a column of the op's input, by bare name or string */
+  | { kind: 'column' }
+  /** one column or a list of columns */
+  | { kind: 'columns' }
+  /** a file or folder path, relative to the recipe; `glob` allows wildcards */
+  | { kind: 'path'; glob?: boolean }
+  | { kind: 'regex' }
+  /** a row expression, type-checked against the input schema */
+  | { kind: 'expr'; returns?: 'bool' | 'string' | 'number' | 'any' }
+  /** another cell: makes a graph edge */
+  | { kind: 'dataset' }
+  /** `{ out_col: .path.in.record, other: column }` */
+  | { kind: 'mapping' }
+  /** `{ train: 80%, val: 10%, test: 10% }` or a list of percentages; must add up to 100% */
+  | { kind: 'ratios'; names?: readonly string[] }
+  | { kind: 'list'; of: ParamType }
+  | { kind: 'record' }
+  | { kind: 'any' };
+
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  doc: string;
+  /** value used when the recipe does not set it; absent + not required = optional (undefined) */
+  default?: unknown;
+  required?: boolean;
+  /** may be given without its name, in declaration order */
+  positional?: boolean;
+  /** several positional values collect into this list param */
+  variadic?: boolean;
+}
+
+/** A field path like `.body.text` after checking. */
+export interface FieldPathValue {
+  field: (string | number)[];
+}
+
+export interface RegexValue {
+  regex: string;
+  flags: string;
+}
+
+/** Checked params: JSON-serialisable (they go into cache keys) with defaults filled in. */
+export type Params = Record<string, unknown>;
+
+export interface SchemaContext {
+  /** the pipeline input's schema; undefined for sources */
+  input?: Schema;
+  /** schemas of dataset params, by param name (lists: name[i]) */
+  datasets: Record<string, Schema>;
+  params: Params;
+  /** recipe folder: sources may sample files to infer columns */
+  baseDir: string;
+  /** report a problem with a param (or the whole call when param is undefined) */
+  error(param: string | undefined, message: string, extra?: { label?: string; help?: string; notes?: string[] }): void;
+}
+
+export interface OpContext {
+  /** the cell the op runs in */
+  cell: string;
+  /** derived seed (recipe seed + cell + step), for random ops */
+  seed: number;
+  baseDir: string;
+  /** the step's output schema, as the checker inferred it */
+  schema: Schema;
+  signal: AbortSignal;
+  /** report rows handled so far in this step (drives progress bars) */
+  progress(rows: number): void;
+  log(message: string): void;
+}
+
+/** A row a source could not read, with where and why. */
+export interface Reject {
+  reason: string;
+  detail?: string;
+  location?: string;
+  raw?: string;
+}
+
+/** A row read from an input (`line`: its 1-based line or record number, used for its id), or a reject. */
+export type ReadItem = { row: Row; line: number } | { reject: Reject };
+
+export interface SourceInput {
+  /** stable label: the path relative to the recipe folder */
+  label: string;
+  /** absolute path, for file inputs */
+  path: string;
+}
+
+export interface SourceImpl {
+  /** resolve what to read (glob expansion); sorted, so outputs do not depend on readdir order */
+  inputs(params: Params, ctx: { baseDir: string }): Promise<SourceInput[]>;
+  /** stream one input's rows; ids and provenance are added by the runtime */
+  read(input: SourceInput, params: Params, ctx: OpContext): AsyncIterable<ReadItem>;
+}
+
+/** A failure inside an op that the user can act on (bad file, bad value): shown without a stack. */
+export class OpError extends Error {}
+
+/** A row a map op leaves out, and why; kept in the cell's rejects. */
+export class Drop {
+  constructor(readonly reason: string, readonly detail?: string) {}
+}
+
+/** Result of a map op on one row: the row (changed or not), several rows, or a Drop. */
+export type MapResult = Row | Row[] | Drop;
+
+export type MapImpl = (params: Params, ctx: OpContext) => (row: Row) => MapResult;
+
+/** A whole input dataset part for global ops: iterate it as often as needed, rows in order. */
+export interface RowSet {
+  count: number;
+  rows(): AsyncIterable<Row>;
+}
+
+export interface GlobalOutput {
+  /** emit a row to the output (to a named part for ops that declare parts) */
+  emit(row: Row, part?: string): Promise<void>;
+  drop(row: Row, reason: string, detail?: string): Promise<void>;
+  /** a line shown under the cell (a summary, a report) */
+  note(line: string): void;
+}
+
+export interface GlobalImpl {
+  /** `each`: called once per input part (default); `merge`: parts concatenated */
+  parts?: 'each' | 'merge';
+  run(input: RowSet, params: Params, ctx: OpContext, out: GlobalOutput, extra: Record<string, RowSet>): Promise<void>;
+}
+
+export interface SinkResult {
+  files: { path: string; sha256: string; rows: number }[];
+}
+
+export interface SinkImpl {
+  /** write the dataset (all its parts) somewhere outside the cache */
+  write(parts: Record<string, RowSet>, params: Params, ctx: OpContext): Promise<SinkResult>;
+}
+
+export interface OpDef {
+  name: string;
+  /** bump when output bytes may change for the same inputs and params */
+  version: number;
+  kind: 'source' | 'map' | 'global' | 'sink';
+  /** one line for `ftr ops` */
+  summary: string;
+  doc?: string;
+  params: ParamSpec[];
+  /** uses ctx.seed; its seed then enters the cache key */
+  random?: boolean;
+  /** input schema + params → output schema, reporting errors through ctx */
+  schema(ctx: SchemaContext): Schema;
+  /** a short description of the call for the UI ("split 80/10/10") */
+  describe?(params: Params): string;
+  source?: SourceImpl;
+  map?: MapImpl;
+  global?: GlobalImpl;
+  sink?: SinkImpl;
+}
+
+export function defineOp(def: OpDef): OpDef {
+  return def;
+}
+
+/** Span info the checker keeps for each checked param, so runtime errors can point at the recipe. */
+export type ParamSpans = Record<string, Span>;
+
+export type { ExprIR, Row };

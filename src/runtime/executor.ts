@@ -1,0 +1,417 @@
+/**
+ * Runs a checked graph: cells in dependency order, each cut into stages whose results are
+ * looked up in (or written to) the content-addressed store. Emits events; renders nothing.
+ */
+import { relative, resolve } from 'node:path';
+import type { Graph, GraphCell, Step } from '../check/graph.js';
+import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet } from '../ops/types.js';
+import type { Listener, Row, RunEvent } from './events.js';
+import { keyOf } from './hash.js';
+import { DEFAULT_SHARD_ROWS, rowSet, ShardWriter } from './shards.js';
+import { stagePreimage, stagesOf, stepSeed, type Stage, type StagePreimage } from './stages.js';
+import { MAIN_PART, manifestHash, manifestRows, Store, type Manifest, type ShardRef } from './store.js';
+
+export interface RunOptions {
+  store: Store;
+  emit: Listener;
+  signal?: AbortSignal;
+  /** recompute everything, ignoring cache hits (results are still stored) */
+  noCache?: boolean;
+  shardRows?: number;
+}
+
+/** What a stage produced; stored as the action entry of its key. */
+export interface StageResult {
+  preimage: StagePreimage;
+  output: Manifest;
+  rejects: ShardRef[];
+  dropped: Record<string, number>;
+  notes: string[];
+  files?: { path: string; sha256: string; rows: number }[];
+}
+
+export interface CellState {
+  stages: { key: string; preimage: StagePreimage; op: string }[];
+  output: string;
+  rejects: ShardRef[];
+}
+
+export interface RunState {
+  recipe: string;
+  cells: Record<string, CellState>;
+}
+
+export interface RunSummary {
+  status: 'ok' | 'failed' | 'interrupted';
+  counts: { cached: number; done: number; failed: number };
+  outputs: { path: string; sha256: string; rows: number }[];
+  cells: Record<string, { manifest: Manifest; cached: boolean }>;
+}
+
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+
+export function recipeId(graph: Graph): string {
+  return relative(graph.baseDir, graph.file).replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSummary> {
+  const { store } = opts;
+  const shardRows = opts.shardRows ?? DEFAULT_SHARD_ROWS;
+  const signal = opts.signal ?? new AbortController().signal;
+  const emit = (e: RunEvent) => opts.emit(e);
+  const started = Date.now();
+  const outputs = new Map<string, Manifest>();
+  const failed = new Set<string>();
+  const counts = { cached: 0, done: 0, failed: 0 };
+  const files: RunSummary['outputs'] = [];
+  const cellsOut: RunSummary['cells'] = {};
+  const previous = (await store.readState<RunState>(recipeId(graph)))?.cells ?? {};
+  const state: RunState = { recipe: graph.recipe, cells: { ...previous } };
+  const byName = new Map(graph.cells.map((c) => [c.name, c]));
+
+  emit({
+    v: 1,
+    type: 'run-start',
+    recipe: graph.recipe,
+    file: relative(process.cwd(), graph.file),
+    seed: graph.seed,
+    cacheDir: relative(process.cwd(), store.root) || '.',
+    cells: graph.cells.map((c) => ({ name: c.name, summary: c.summary, prose: c.prose })),
+  });
+  for (const c of graph.cells) emit({ v: 1, type: 'cell', cell: c.name, status: 'queued' });
+
+  let status: RunSummary['status'] = 'ok';
+  for (const name of graph.order) {
+    const cell = byName.get(name)!;
+    const blocked = cell.deps.find((d) => failed.has(d));
+    if (blocked) {
+      failed.add(name);
+      counts.failed++;
+      emit({ v: 1, type: 'cell', cell: name, status: 'failed', error: `not run: \`${blocked}\` failed` });
+      continue;
+    }
+    try {
+      const r = await runCell(cell);
+      outputs.set(name, r.manifest);
+      cellsOut[name] = { manifest: r.manifest, cached: r.cached };
+      r.cached ? counts.cached++ : counts.done++;
+    } catch (e) {
+      if (e instanceof InterruptedError || signal.aborted) {
+        status = 'interrupted';
+        emit({ v: 1, type: 'cell', cell: name, status: 'failed', error: 'interrupted' });
+        break;
+      }
+      failed.add(name);
+      counts.failed++;
+      status = 'failed';
+      const message = e instanceof OpError ? e.message : (e as Error).stack ?? String(e);
+      emit({ v: 1, type: 'cell', cell: name, status: 'failed', error: message });
+    }
+  }
+  await store.flush();
+  await store.writeState(recipeId(graph), state);
+  emit({ v: 1, type: 'run-end', status, durationMs: Date.now() - started, counts, outputs: files });
+  return { status, counts, outputs: files, cells: cellsOut };
+
+  async function runCell(cell: GraphCell): Promise<{ manifest: Manifest; cached: boolean }> {
+    const t0 = Date.now();
+    let input: Manifest | undefined = cell.input ? select(outputs.get(cell.input.cell)!, cell.input.part) : undefined;
+    const rowsIn = input ? manifestRows(input) : undefined;
+    const dropped: Record<string, number> = {};
+    const notes: string[] = [];
+    const rejects: ShardRef[] = [];
+    const stageStates: CellState['stages'] = [];
+    let allCached = true;
+    let announced = false;
+    let last: StageResult | undefined;
+    for (const stage of stagesOf(cell)) {
+      const datasets = datasetManifests(stage);
+      const preimage = await stagePreimage(graph, cell, stage, input, datasets, store, shardRows);
+      const key = keyOf(preimage);
+      let result = opts.noCache ? undefined : await lookupStage(store, key, stage, cell.baseDir);
+      if (!result) {
+        if (!announced) {
+          emit({ v: 1, type: 'cell', cell: cell.name, status: 'running', rowsIn });
+          announced = true;
+        }
+        allCached = false;
+        result = await runStage(cell, stage, preimage, input, datasets);
+        await store.putAction(key, result);
+      }
+      stageStates.push({ key, preimage, op: stage.steps.map((s) => s.op.name).join('+') });
+      for (const [reason, n] of Object.entries(result.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
+      rejects.push(...result.rejects);
+      notes.push(...result.notes);
+      if (result.files) files.push(...result.files);
+      input = result.output;
+      last = result;
+    }
+    const manifest = last!.output;
+    state.cells[cell.name] = { stages: stageStates, output: manifestHash(manifest), rejects };
+    const parts = cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, s]) => [p, s.reduce((n, x) => n + x.rows, 0)])) : undefined;
+    emit({
+      v: 1,
+      type: 'cell',
+      cell: cell.name,
+      status: allCached ? 'cached' : 'done',
+      rowsIn,
+      rowsOut: manifestRows(manifest),
+      parts,
+      dropped: Object.keys(dropped).length ? dropped : undefined,
+      key: stageStates[stageStates.length - 1]?.key,
+      durationMs: Date.now() - t0,
+      preview: await preview(manifest),
+      notes: notes.length ? notes : undefined,
+    });
+    return { manifest, cached: allCached };
+  }
+
+  function select(m: Manifest, part?: string): Manifest {
+    return part ? { parts: { [MAIN_PART]: m.parts[part] ?? [] } } : m;
+  }
+
+  function datasetManifests(stage: Stage): Record<string, Manifest> {
+    const out: Record<string, Manifest> = {};
+    for (const step of stage.steps) for (const [k, ref] of Object.entries(step.datasets)) out[k] = select(outputs.get(ref.cell)!, ref.part);
+    return out;
+  }
+
+  function context(cell: GraphCell, step: Step, total: number | undefined): OpContext & { done(): void } {
+    const t0 = Date.now();
+    let lastEmit = 0;
+    let rows = 0;
+    return {
+      cell: cell.name,
+      seed: stepSeed(graph, cell, step),
+      baseDir: cell.baseDir,
+      schema: step.schema,
+      signal,
+      progress(n: number) {
+        rows = n;
+        const now = Date.now();
+        if (now - lastEmit < 100) return;
+        lastEmit = now;
+        const rate = rows / Math.max(0.001, (now - t0) / 1000);
+        emit({ v: 1, type: 'progress', cell: cell.name, rows, total, rate, etaMs: total ? ((total - rows) / Math.max(rate, 1e-9)) * 1000 : undefined });
+      },
+      log(message: string) {
+        emit({ v: 1, type: 'log', cell: cell.name, level: 'info', message });
+      },
+      done() {
+        lastEmit = 0;
+        this.progress(rows);
+      },
+    };
+  }
+
+  async function runStage(cell: GraphCell, stage: Stage, preimage: StagePreimage, input: Manifest | undefined, datasets: Record<string, Manifest>): Promise<StageResult> {
+    switch (stage.kind) {
+      case 'source':
+        return runSource(cell, stage.steps[0], preimage);
+      case 'map':
+        return runMap(cell, stage, preimage, input!);
+      case 'global':
+        return runGlobal(cell, stage.steps[0], preimage, input, datasets);
+      case 'sink':
+        return runSink(cell, stage.steps[0], preimage, input!);
+    }
+  }
+
+  async function runSource(cell: GraphCell, step: Step, preimage: StagePreimage): Promise<StageResult> {
+    const op = step.op;
+    const inputs = await op.source!.inputs(step.params, { baseDir: cell.baseDir });
+    const ctx = context(cell, step, undefined);
+    const shards: ShardRef[] = [];
+    const rejects: ShardRef[] = [];
+    const dropped: Record<string, number> = {};
+    let rows = 0;
+    for (const [i, inp] of inputs.entries()) {
+      // each file is cached on its own, so adding a file to a glob reads only the new file
+      const fileKey = keyOf({ v: preimage.v, ops: preimage.ops, cell: cell.name, shardRows, file: preimage.files![i] });
+      const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number> }>(fileKey);
+      if (hit && store.hasObjects([...hit.shards, ...hit.rejects])) {
+        shards.push(...hit.shards);
+        rejects.push(...hit.rejects);
+        addCounts(dropped, hit.dropped);
+        rows += hit.shards.reduce((n, s) => n + s.rows, 0);
+        continue;
+      }
+      const out = new ShardWriter(store, shardRows);
+      const bad = new ShardWriter(store, shardRows);
+      const fileDropped: Record<string, number> = {};
+      for await (const item of op.source!.read(inp, step.params, ctx)) {
+        if (signal.aborted) throw new InterruptedError();
+        if ('reject' in item) {
+          const r = item.reject;
+          await bad.add({ step: op.name, reason: r.reason, detail: r.detail, location: r.location ?? inp.label, raw: r.raw });
+          fileDropped[r.reason] = (fileDropped[r.reason] ?? 0) + 1;
+          continue;
+        }
+        const { id, ...fields } = item.row;
+        await out.add({ id: id === undefined || id === null || id === '' ? `${inp.label}:${item.line}` : String(id), source: cell.name, ...fields });
+        ctx.progress(++rows);
+      }
+      const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped };
+      await store.putAction(fileKey, entry);
+      shards.push(...entry.shards);
+      rejects.push(...entry.rejects);
+      addCounts(dropped, fileDropped);
+    }
+    ctx.done();
+    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [] };
+  }
+
+  async function runMap(cell: GraphCell, stage: Stage, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
+    const fns = stage.steps.map((s) => ({ name: s.op.name, fn: s.op.map!(s.params, context(cell, s, undefined)) }));
+    const ctx = context(cell, stage.steps[0], manifestRows(input));
+    const output: Manifest = { parts: {} };
+    const rejects: ShardRef[] = [];
+    const dropped: Record<string, number> = {};
+    let done = 0;
+    for (const [part, shards] of Object.entries(input.parts)) {
+      output.parts[part] = [];
+      for (const shard of shards) {
+        // per-shard entries: an appended shard is the only one computed on the next run
+        const shardKey = keyOf({ v: preimage.v, ops: preimage.ops, shard: shard.hash });
+        type ShardEntry = { out: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number> };
+        let entry = opts.noCache ? undefined : await store.getAction<ShardEntry>(shardKey);
+        if (!entry || !store.hasObjects([...entry.out, ...entry.rejects])) {
+          const out = new ShardWriter(store, Number.MAX_SAFE_INTEGER);
+          const bad = new ShardWriter(store, Number.MAX_SAFE_INTEGER);
+          const shardDropped: Record<string, number> = {};
+          for await (const row of store.readShard(shard)) {
+            if (signal.aborted) throw new InterruptedError();
+            let rows: Row[] = [row];
+            for (const { name, fn } of fns) {
+              const next: Row[] = [];
+              for (const r of rows) {
+                const res: MapResult = fn(r);
+                if (Array.isArray(res)) next.push(...res);
+                else if (res instanceof Drop) {
+                  await bad.add({ step: name, reason: res.reason, detail: res.detail, id: r.id, row: r });
+                  shardDropped[res.reason] = (shardDropped[res.reason] ?? 0) + 1;
+                } else next.push(res);
+              }
+              rows = next;
+              if (!rows.length) break;
+            }
+            for (const r of rows) await out.add(r);
+            ctx.progress(++done);
+          }
+          entry = { out: await out.close(), rejects: await bad.close(), dropped: shardDropped };
+          await store.putAction(shardKey, entry);
+        } else {
+          done += shard.rows;
+          ctx.progress(done);
+        }
+        output.parts[part].push(...entry.out);
+        rejects.push(...entry.rejects);
+        addCounts(dropped, entry.dropped);
+      }
+    }
+    ctx.done();
+    return { preimage, output, rejects, dropped, notes: [] };
+  }
+
+  async function runGlobal(cell: GraphCell, step: Step, preimage: StagePreimage, input: Manifest | undefined, datasets: Record<string, Manifest>): Promise<StageResult> {
+    const op = step.op;
+    const ctx = context(cell, step, input ? manifestRows(input) : undefined);
+    const extra: Record<string, RowSet> = {};
+    for (const [k, m] of Object.entries(datasets)) extra[k] = rowSet(store, Object.values(m.parts).flat());
+    const writers = new Map<string, ShardWriter>();
+    const bad = new ShardWriter(store, shardRows);
+    const dropped: Record<string, number> = {};
+    const notes: string[] = [];
+    const declared = step.schema.parts;
+    const groups: [string, ShardRef[]][] = !input
+      ? [[MAIN_PART, []]]
+      : op.global!.parts === 'merge'
+        ? [[MAIN_PART, Object.values(input.parts).flat()]]
+        : Object.entries(input.parts);
+    let emitted = 0;
+    for (const [part, shards] of groups) {
+      const out: GlobalOutput = {
+        async emit(row: Row, target?: string) {
+          if (signal.aborted) throw new InterruptedError();
+          const name = declared ? target! : part;
+          if (declared && !declared.includes(name)) throw new OpError(`${op.name} emitted a row to unknown part ${name}`);
+          let w = writers.get(name);
+          if (!w) writers.set(name, (w = new ShardWriter(store, shardRows)));
+          await w.add(row);
+          ctx.progress(++emitted);
+        },
+        async drop(row: Row, reason: string, detail?: string) {
+          await bad.add({ step: op.name, reason, detail, id: row.id, row });
+          dropped[reason] = (dropped[reason] ?? 0) + 1;
+        },
+        note(line: string) {
+          notes.push(line);
+        },
+      };
+      await op.global!.run(rowSet(store, shards), step.params, ctx, out, extra);
+    }
+    ctx.done();
+    const output: Manifest = { parts: {} };
+    for (const name of declared ?? groups.map(([p]) => p)) output.parts[name] = writers.has(name) ? await writers.get(name)!.close() : [];
+    return { preimage, output, rejects: await bad.close(), dropped, notes };
+  }
+
+  async function runSink(cell: GraphCell, step: Step, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
+    const ctx = context(cell, step, manifestRows(input));
+    const parts: Record<string, RowSet> = {};
+    for (const [p, shards] of Object.entries(input.parts)) parts[p] = rowSet(store, shards);
+    const res = await step.op.sink!.write(parts, step.params, ctx);
+    const written = res.files.map((f) => ({ ...f, path: relative(cell.baseDir, f.path) }));
+    // record the written files in the source-file index, so a cached run checks them cheaply
+    for (const f of res.files) await store.fileHash(f.path);
+    return {
+      preimage,
+      output: input,
+      rejects: [],
+      dropped: {},
+      notes: written.map((f) => `wrote ${f.path} (${f.rows.toLocaleString('en-US')} rows, sha256 ${f.sha256.slice(0, 12)})`),
+      files: written,
+    };
+  }
+
+  async function preview(m: Manifest): Promise<Row[]> {
+    const rows: Row[] = [];
+    for (const shards of Object.values(m.parts)) {
+      for (const s of shards) {
+        for await (const r of store.readShard(s)) {
+          rows.push(r);
+          if (rows.length >= 3) return rows;
+        }
+      }
+      if (rows.length) break;
+    }
+    return rows;
+  }
+}
+
+/** A stored stage result, if it is complete: its shards present, a sink's files unchanged. */
+export async function lookupStage(store: Store, key: string, stage: Stage, baseDir: string): Promise<StageResult | undefined> {
+  const hit = await store.getAction<StageResult>(key);
+  if (!hit) return undefined;
+  if (stage.kind !== 'sink') return store.hasObjects([...Object.values(hit.output.parts).flat(), ...hit.rejects]) ? hit : undefined;
+  // a sink's result lives outside the cache: rewrite it when someone changed or removed it
+  for (const f of hit.files ?? []) {
+    try {
+      if ((await store.fileHash(resolve(baseDir, f.path))) !== f.sha256) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return hit;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}
+
+export type { Params };

@@ -1,0 +1,74 @@
+/**
+ * A cell's pipeline cut into stages, and each stage's cache-key preimage. Consecutive map steps
+ * fuse into one stage (one pass over each shard); sources, global ops and sinks stand alone.
+ */
+import type { Graph, GraphCell, Step } from '../check/graph.js';
+import { deriveSeed } from './hash.js';
+import { manifestHash, type Manifest, type Store } from './store.js';
+
+export const CACHE_VERSION = 'ftr-cache/1';
+
+export interface Stage {
+  kind: 'source' | 'map' | 'global' | 'sink';
+  steps: Step[];
+}
+
+export function stagesOf(cell: GraphCell): Stage[] {
+  const stages: Stage[] = [];
+  for (const step of cell.steps) {
+    const last = stages[stages.length - 1];
+    if (step.op.kind === 'map' && last?.kind === 'map') last.steps.push(step);
+    else stages.push({ kind: step.op.kind, steps: [step] });
+  }
+  return stages;
+}
+
+export function stepSeed(graph: Graph, cell: GraphCell, step: Step): number {
+  return deriveSeed(graph.seed, cell.name, step.index);
+}
+
+/** What a stage computes, independent of its input data: ops, versions, params, seeds. */
+export function stageSpec(graph: Graph, cell: GraphCell, stage: Stage) {
+  return stage.steps.map((s) => ({
+    op: s.op.name,
+    version: s.op.version,
+    params: s.params,
+    seed: s.op.random ? stepSeed(graph, cell, s) : undefined,
+  }));
+}
+
+export interface StagePreimage {
+  v: string;
+  ops: ReturnType<typeof stageSpec>;
+  /** content hash of the pipeline input */
+  input?: string;
+  /** content hashes of dataset params */
+  datasets?: Record<string, string>;
+  /** sources: the files read, by content */
+  files?: { label: string; hash: string }[];
+  /** sources: the cell name becomes each row's `source` column */
+  cell?: string;
+  shardRows: number;
+}
+
+/** The cache-key preimage of a stage given its input data (sources: their files' content hashes). */
+export async function stagePreimage(
+  graph: Graph,
+  cell: GraphCell,
+  stage: Stage,
+  input: Manifest | undefined,
+  datasets: Record<string, Manifest>,
+  store: Store,
+  shardRows: number,
+): Promise<StagePreimage> {
+  const pre: StagePreimage = { v: CACHE_VERSION, ops: stageSpec(graph, cell, stage), shardRows };
+  if (input) pre.input = manifestHash(input);
+  if (Object.keys(datasets).length) pre.datasets = Object.fromEntries(Object.entries(datasets).map(([k, m]) => [k, manifestHash(m)]));
+  if (stage.kind === 'source') {
+    const step = stage.steps[0];
+    const inputs = await step.op.source!.inputs(step.params, { baseDir: cell.baseDir });
+    pre.cell = cell.name;
+    pre.files = await Promise.all(inputs.map(async (i) => ({ label: i.label, hash: await store.fileHash(i.path) })));
+  }
+  return pre;
+}
