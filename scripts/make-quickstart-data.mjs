@@ -17,6 +17,7 @@ const fill = (t) => t
   .replace('{order}', String(10000 + Math.floor(rand() * 90000)))
   .replace('{country}', pick(['Canada', 'Brazil', 'Japan', 'Kenya', 'Norway']))
   .replace('{n}', String(2 + Math.floor(rand() * 8)))
+    .replace(/([^.?!])$/, '$1.')
   .concat(pick(['', '', ' Thanks!', ' Please help.', ' This is urgent.', ' Any update?', ` (ref ${Math.floor(rand() * 1e6)})`, ` Sent from my phone.`]));
 const dirty = (t) => {
   const r = rand();

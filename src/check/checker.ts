@@ -129,6 +129,12 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
   // 4. cells: names, dependencies, order
   const byName = new Map<string, CellDecl>();
   for (const d of decls) {
+    if (!d.item.nameSpan) {
+      // `show`/`export` cells: a second `export parts` becomes `export:parts:2`
+      let n = 2;
+      const base = d.name;
+      while (byName.has(d.name)) d.name = `${base}:${n++}`;
+    }
     const prev = byName.get(d.name);
     if (prev) {
       diagnostics.push(diag('E0105', `cell \`${d.name}\` is defined twice`, d.item.nameSpan ?? d.item.span, { notes: [`first defined at ${prev.file}:${prev.item.span.start.line}`] }));

@@ -75,7 +75,9 @@ export class AstBuilder {
         const pipe = sub(c, 'pipeline');
         if (!pipe) return undefined;
         const keyword = kind === 'showItem' ? 'show' : 'export';
-        return { kind: 'cell', keyword, name: `${keyword}@${span.start.line}`, pipeline: this.pipeline(pipe), span };
+        const pipeline = this.pipeline(pipe);
+        // named after what they show or export; the checker makes repeated names unique
+        return { kind: 'cell', keyword, name: `${keyword}:${pipeline.stages[0]?.name ?? span.start.line}`, pipeline, span };
       }
     }
     return undefined;

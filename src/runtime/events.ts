@@ -43,6 +43,8 @@ export interface CellEvent {
   durationMs?: number;
   /** a few output rows, on done/cached */
   preview?: Row[];
+  /** shards (map steps) and files (sources) computed in this run vs reused from the cache */
+  shards?: { computed: number; reused: number };
   /** extra lines the cell's ops want shown (written files, reports) */
   notes?: string[];
   /** failure message (already rendered, may span lines) */

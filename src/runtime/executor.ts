@@ -23,6 +23,8 @@ export interface RunOptions {
 /** What a stage produced; stored as the action entry of its key. */
 export interface StageResult {
   preimage: StagePreimage;
+  /** pieces (shards, source files) computed vs reused while producing this result */
+  work?: { computed: number; reused: number };
   output: Manifest;
   rejects: ShardRef[];
   dropped: Record<string, number>;
@@ -128,6 +130,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const stageStates: CellState['stages'] = [];
     let allCached = true;
     let announced = false;
+    const work = { computed: 0, reused: 0 };
     let last: StageResult | undefined;
     for (const stage of stagesOf(cell)) {
       const datasets = datasetManifests(stage);
@@ -142,6 +145,10 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         allCached = false;
         result = await runStage(cell, stage, preimage, input, datasets);
         await store.putAction(key, result);
+        if (result.work) {
+          work.computed += result.work.computed;
+          work.reused += result.work.reused;
+        }
       }
       stageStates.push({ key, preimage, op: stage.steps.map((s) => s.op.name).join('+') });
       for (const [reason, n] of Object.entries(result.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
@@ -151,6 +158,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       input = result.output;
       last = result;
     }
+    if (work.computed && work.reused) notes.push(`incremental: ${work.computed} piece${work.computed === 1 ? '' : 's'} computed, ${work.reused} reused from the cache`);
     const manifest = last!.output;
     state.cells[cell.name] = { stages: stageStates, output: manifestHash(manifest), rejects };
     const parts = cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, s]) => [p, s.reduce((n, x) => n + x.rows, 0)])) : undefined;
@@ -165,8 +173,10 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       dropped: Object.keys(dropped).length ? dropped : undefined,
       key: stageStates[stageStates.length - 1]?.key,
       durationMs: Date.now() - t0,
-      preview: await preview(manifest),
+      // a sink passes its input through: its preview would repeat the cell it writes
+      preview: cell.steps[cell.steps.length - 1].op.kind === 'sink' ? undefined : await preview(manifest),
       notes: notes.length ? notes : undefined,
+      shards: work.computed + work.reused ? work : undefined,
     });
     return { manifest, cached: allCached };
   }
@@ -229,6 +239,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const shards: ShardRef[] = [];
     const rejects: ShardRef[] = [];
     const dropped: Record<string, number> = {};
+    const work = { computed: 0, reused: 0 };
     let rows = 0;
     for (const [i, inp] of inputs.entries()) {
       // each file is cached on its own, so adding a file to a glob reads only the new file
@@ -239,8 +250,10 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         rejects.push(...hit.rejects);
         addCounts(dropped, hit.dropped);
         rows += hit.shards.reduce((n, s) => n + s.rows, 0);
+        work.reused++;
         continue;
       }
+      work.computed++;
       const out = new ShardWriter(store, shardRows);
       const bad = new ShardWriter(store, shardRows);
       const fileDropped: Record<string, number> = {};
@@ -263,7 +276,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       addCounts(dropped, fileDropped);
     }
     ctx.done();
-    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [] };
+    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [], work };
   }
 
   async function runMap(cell: GraphCell, stage: Stage, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
@@ -272,6 +285,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const output: Manifest = { parts: {} };
     const rejects: ShardRef[] = [];
     const dropped: Record<string, number> = {};
+    const work = { computed: 0, reused: 0 };
     let done = 0;
     for (const [part, shards] of Object.entries(input.parts)) {
       output.parts[part] = [];
@@ -281,6 +295,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         type ShardEntry = { out: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number> };
         let entry = opts.noCache ? undefined : await store.getAction<ShardEntry>(shardKey);
         if (!entry || !store.hasObjects([...entry.out, ...entry.rejects])) {
+          work.computed++;
           const out = new ShardWriter(store, Number.MAX_SAFE_INTEGER);
           const bad = new ShardWriter(store, Number.MAX_SAFE_INTEGER);
           const shardDropped: Record<string, number> = {};
@@ -306,6 +321,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
           entry = { out: await out.close(), rejects: await bad.close(), dropped: shardDropped };
           await store.putAction(shardKey, entry);
         } else {
+          work.reused++;
           done += shard.rows;
           ctx.progress(done);
         }
@@ -315,7 +331,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       }
     }
     ctx.done();
-    return { preimage, output, rejects, dropped, notes: [] };
+    return { preimage, output, rejects, dropped, notes: [], work };
   }
 
   async function runGlobal(cell: GraphCell, step: Step, preimage: StagePreimage, input: Manifest | undefined, datasets: Record<string, Manifest>): Promise<StageResult> {

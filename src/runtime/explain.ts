@@ -31,7 +31,9 @@ export async function explainCell(graph: Graph, target: string, store: Store, sh
     for (const dep of cell.deps) {
       const up = await plan(byName.get(dep)!);
       if (!up.cached) {
-        const v = { cell: cell.name, cached: false, reasons: [`upstream \`${dep}\` will re-run first (${up.reasons[0] ?? 'changed'}); this cell re-runs unless its output comes out identical`] };
+        // name the cell where the change is, not every cell in between
+        const root = up.reasons[0]?.startsWith('upstream ') ? up.reasons[0] : `upstream \`${dep}\` re-runs first: ${up.reasons.join('; ')}`;
+        const v = { cell: cell.name, cached: false, reasons: [root, 'this cell then re-runs only if its input comes out different (early cutoff)'] };
         verdicts.set(cell.name, v);
         return v;
       }

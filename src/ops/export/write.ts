@@ -14,7 +14,7 @@ export function targetsOf(partNames: string[], path: string, cell: string, baseD
   const base = resolve(baseDir, path);
   const out: Record<string, string> = {};
   for (const p of partNames) {
-    out[p] = isFilePath(path) ? base : join(base, `${p === MAIN_PART ? cell.replace(/@\d+$/, '') : p}.jsonl`);
+    out[p] = isFilePath(path) ? base : join(base, `${p === MAIN_PART ? cell.replace(/^export:/, '').replace(/[^A-Za-z0-9_.-]/g, '_') : p}.jsonl`);
   }
   return out;
 }
