@@ -182,3 +182,21 @@ describe('json events', () => {
     expect(statuses).toEqual(['queued', 'running', 'done']);
   });
 });
+
+describe('recipes that share cells and params', () => {
+  it('`use` runs cells of another file with paths relative to that file; --set overrides a param', async () => {
+    const dir = tempProject({
+      'lib/common.ftr': 'source docs = jsonl "data.jsonl"\ncell clean = docs | normalize lowercase\n',
+      'lib/data.jsonl': rows(30),
+      'main.ftr': 'use "lib/common.ftr" as common\nparam min = 5\ncell long = common.clean | keep len(text) >= min\n',
+    });
+    const r = await runJson(join(dir, 'main.ftr'));
+    expect(r.code).toBe(0);
+    expect(r.cells.get('common.docs')!.rowsOut).toBe(30);
+    expect(r.cells.get('long')!.rowsOut).toBe(30);
+    const narrowed = await runJson(join(dir, 'main.ftr'), '--set', 'min=26');
+    expect(narrowed.cells.get('common.clean')!.status).toBe('cached');
+    expect(narrowed.cells.get('long')!.status).toBe('done');
+    expect(narrowed.cells.get('long')!.rowsOut).toBeLessThan(30);
+  });
+});

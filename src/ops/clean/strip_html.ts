@@ -3,12 +3,13 @@ import { defineOp } from '../types.js';
 import { requireColumns, stringColumns } from '../common.js';
 
 const BLOCK_TAGS = /<\/?(?:p|div|br|li|ul|ol|tr|td|th|h[1-6]|table|section|article|blockquote|pre)\b[^>]*>/gi;
-const INVISIBLE = /<(script|style|head|template)\b[^>]*>[\s\S]*?<\/\1\s*>|<!--[\s\S]*?-->/gi;
+const INVISIBLE = /<(script|style|head|template)\b[^>]*>[\s\S]*?<\/\1\s*>/gi;
+const COMMENT = /<!--[\s\S]*?-->/g;
 const TAG = /<\/?[A-Za-z][^<>]*>/g;
 
 /** Markup → text: invisible parts removed, block tags become line breaks, entities decoded. */
 export function htmlToText(s: string): string {
-  return decodeHTML(s.replace(INVISIBLE, ' ').replace(BLOCK_TAGS, '\n').replace(TAG, ''))
+  return decodeHTML(s.replace(COMMENT, '').replace(INVISIBLE, ' ').replace(BLOCK_TAGS, '\n').replace(TAG, ''))
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n');
 }

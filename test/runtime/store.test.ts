@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, deriveSeed, keyOf, prng } from '../../src/runtime/hash.js';
+import { Store } from '../../src/runtime/store.js';
+import { ShardWriter } from '../../src/runtime/shards.js';
+import { ftrSpawn, readJsonl, tempProject } from '../helpers.js';
+
+function store(): Store {
+  const s = new Store(mkdtempSync(join(tmpdir(), 'ftr-store-')));
+  s.init();
+  return s;
+}
+
+describe('hashing', () => {
+  it('canonical JSON ignores key order and unicode composition', () => {
+    expect(canonicalJson({ b: 1, a: [1, { d: 'x', c: null }] })).toBe('{"a":[1,{"c":null,"d":"x"}],"b":1}');
+    expect(keyOf({ s: 'caf\u00e9' })).toBe(keyOf({ s: 'cafe\u0301' }));
+    expect(keyOf({ a: 1, b: 2 })).toBe(keyOf({ b: 2, a: 1 }));
+    expect(keyOf({ a: 1 })).not.toBe(keyOf({ a: 2 }));
+  });
+  it('derived seeds differ per cell and step; the PRNG is reproducible', () => {
+    expect(deriveSeed(42, 'a', 0)).not.toBe(deriveSeed(42, 'b', 0));
+    expect(deriveSeed(42, 'a', 0)).not.toBe(deriveSeed(42, 'a', 1));
+    expect(deriveSeed(42, 'a', 0)).toBe(deriveSeed(42, 'a', 0));
+    const a = prng(5);
+    const b = prng(5);
+    const xs = Array.from({ length: 5 }, () => a());
+    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+});
+
+describe('store', () => {
+  it('writes shards under their content hash; identical shards are stored once', async () => {
+    const s = store();
+    const w1 = new ShardWriter(s, 2);
+    for (const i of [1, 2, 3]) await w1.add({ i });
+    const refs = await w1.close();
+    expect(refs.map((r) => r.rows)).toEqual([2, 1]);
+    const w2 = new ShardWriter(s, 2);
+    for (const i of [1, 2]) await w2.add({ i });
+    expect((await w2.close())[0].hash).toBe(refs[0].hash);
+    const rows = [];
+    for await (const r of s.readShard(refs[0])) rows.push(r);
+    expect(rows).toEqual([{ i: 1 }, { i: 2 }]);
+    expect(readdirSync(s.tmpDir)).toEqual([]);
+  });
+
+  it('hashes a file by content and trusts (size, mtime) while they are unchanged', async () => {
+    const s = store();
+    const f = join(s.root, 'x.txt');
+    const mtime = new Date('2026-01-01T00:00:00Z');
+    writeFileSync(f, 'aaaa');
+    utimesSync(f, mtime, mtime);
+    const h1 = await s.fileHash(f);
+    writeFileSync(f, 'bbbb');
+    utimesSync(f, mtime, mtime);
+    expect(await s.fileHash(f)).toBe(h1); // same size and mtime: not re-read
+    utimesSync(f, new Date(mtime.getTime() + 5000), new Date(mtime.getTime() + 5000));
+    expect(await s.fileHash(f)).not.toBe(h1);
+  });
+
+  it('one run at a time: a second lock waits for the first; a dead owner\'s lock is taken over', async () => {
+    const s = store();
+    const release = await s.lock();
+    let second = false;
+    const p = s.lock().then((r) => {
+      second = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second).toBe(false);
+    release();
+    (await p)();
+    expect(second).toBe(true);
+    // a lock left by a process that no longer exists
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(s.root, 'lock'));
+    writeFileSync(join(s.root, 'lock', 'owner.json'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname() }));
+    const r = await s.lock();
+    expect(existsSync(join(s.root, 'lock'))).toBe(true);
+    r();
+  });
+});
+
+describe('concurrent runs on one cache', () => {
+  it('both finish, with the same outputs', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ text: `text ${i % 2500}` })).join('\n');
+    const dir = tempProject({ 'r.ftr': 'seed 3\nsource d = jsonl "d.jsonl"\ncell u = d | normalize | dedupe\nexport u | split | write "out/"\n', 'd.jsonl': rows });
+    const run = () =>
+      new Promise<number | null>((resolve) => {
+        const c = ftrSpawn(['run', join(dir, 'r.ftr')]);
+        c.on('exit', resolve);
+      });
+    const codes = await Promise.all([run(), run()]);
+    expect(codes).toEqual([0, 0]);
+    expect(readJsonl(join(dir, 'out/train.jsonl')).length).toBe(2000);
+  }, 30_000);
+});
