@@ -280,7 +280,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         return;
       }
       const outSchema: Schema = schema?.parts && !out.parts ? { ...out, parts: schema.parts } : out;
-      steps.push({ op, params: bound.params, datasets: bound.datasets, span: stage.span, index, schema: outSchema });
+      steps.push({ op, params: bound.params, datasets: bound.datasets, span: stage.span, paramSpans: bound.spans, index, schema: outSchema });
       schema = outSchema;
       owner = `${d.name} (after ${op.name})`;
     });

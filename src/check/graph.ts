@@ -9,6 +9,8 @@ export interface Step {
   /** dataset params: param name (or name[i]) → referenced cell */
   datasets: Record<string, DatasetRef>;
   span: Span;
+  /** where each param was written, for diagnostics about its value */
+  paramSpans: Record<string, Span>;
   /** position in the cell's pipeline; part of the derived seed */
   index: number;
   /** output schema of this step */

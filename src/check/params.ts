@@ -156,6 +156,8 @@ export function describeType(t: ParamType): string {
       return 'cell';
     case 'mapping':
       return 'mapping { column: .field.path }';
+    case 'field':
+      return 'field path (.data.items)';
     case 'ratios':
       return 'percentages adding up to 100%';
     default:
@@ -248,6 +250,10 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
       if (ref) out.datasets[key] = ref;
       return ref ? (ref.part ? `${ref.cell}.${ref.part}` : ref.cell) : undefined;
     }
+    case 'field':
+      if (e.kind === 'field') return e.path;
+      if (e.kind === 'name') return [e.name];
+      return fail(`\`${spec.name}\` must be a field path like .data.items, found ${exprWhat(e)}`);
     case 'mapping': {
       if (e.kind !== 'block') return fail(`\`${spec.name}\` must be a mapping like { text: .body, label: .intent }`);
       const mapping: Record<string, (string | number)[]> = {};

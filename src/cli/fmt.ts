@@ -1,9 +1,611 @@
+/**
+ * `ftr fmt`: the canonical layout of a recipe, printed from its AST.
+ *
+ * Layout rules:
+ * - one item per line group; items are separated by the user's blank lines (runs collapse to
+ *   one), and always by a blank line when either neighbour is a cell (source, cell, show,
+ *   export);
+ * - a pipeline starts on its item's line; with more than 2 stages, when it would pass 100
+ *   columns, or when comments sit between its stages, every `| stage` goes on its own line,
+ *   indented two spaces;
+ * - an op's arguments are bare (`op a b name: v`) and stay on its line; commas the user wrote
+ *   between them are kept, and one is added where the next argument would otherwise continue
+ *   the one before (`op a, -1`); an op whose first argument starts with `.` or `/` is written
+ *   `op(.x, …)`, because `op .x` does not parse;
+ * - lists `[a, b]` and blocks `{ a: 1, b: .x.y }` stay on one line when they fit in 100
+ *   columns and hold no comment, else one element per line, indented two spaces more, each
+ *   followed by its separator (`;` after a block clause with bare arguments, which a `,`
+ *   would extend);
+ * - strings are re-escaped; numbers, unit literals, field paths and regexes are printed as
+ *   written; parentheses only where precedence needs them;
+ * - `#` comments and `##` prose keep their order: a comment on its own line goes with the next
+ *   item (or the next stage, block entry or list element when it sits inside one), a comment
+ *   at the end of a line stays at the end of that element's line, and the `##` lines right
+ *   above an item stay right above it (they are its prose). An item with a comment where no
+ *   line can break (inside an op's arguments, inside an expression) is kept as written, only
+ *   trailing whitespace trimmed.
+ */
+import type { Arg, BlockEntry, Comment, Expr, Item, RecipeFile, Span, Stage } from '../parser/ast.js';
 import type { Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
+import { KEYWORDS } from '../parser/tokens.js';
+
+/** Lines are kept within this many columns where the layout allows. */
+export const WIDTH = 100;
 
 /** Canonical text of a recipe, or its syntax errors (a file that does not parse is left alone). */
 export function formatFile(text: string, file: string): { text?: string; diagnostics: Diagnostic[] } {
-  const { diagnostics } = parseRecipe(text, file);
-  if (diagnostics.length) return { diagnostics };
-  return { text, diagnostics };
+  const { ast, diagnostics } = parseRecipe(text, file);
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const out = formatRecipe(ast);
+  // Never hand back text that means something else: re-read what was printed.
+  const again = parseRecipe(out, file);
+  if (again.diagnostics.length || canonicalJson(again.ast) !== canonicalJson(ast)) {
+    const span: Span = ast.items[0]?.span ?? { file, start: { line: 1, col: 1, offset: 0 }, end: { line: 1, col: 2, offset: 1 } };
+    return {
+      diagnostics: [
+        {
+          code: 'E0009',
+          severity: 'error',
+          message: 'internal error: formatting would change this recipe, so it was left as it is',
+          span,
+          label: 'please report this file',
+        },
+      ],
+    };
+  }
+  return { text: out, diagnostics };
+}
+
+/**
+ * The AST with spans and source dropped, comments reduced to their trimmed text, as JSON:
+ * two files with equal `canonicalJson` mean the same and carry the same comments in order.
+ */
+export function canonicalJson(ast: RecipeFile): string {
+  const items = JSON.stringify(ast.items, (key, value: unknown) => {
+    if (key === 'span' || key === 'nameSpan' || key === 'pathSpan' || key === 'calleeSpan') return undefined;
+    if (key === 'prose' && typeof value === 'string') return value.split('\n').map(trimEnd).join('\n');
+    return value;
+  });
+  return `{"items":${items},"comments":${JSON.stringify(ast.comments.map((c) => trimEnd(c.text)))}}`;
+}
+
+/** Print a parsed (error-free) recipe in canonical form. */
+export function formatRecipe(ast: RecipeFile): string {
+  return new Printer(ast).file();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comment placement
+
+type Element = object;
+
+/** Where the comments inside items go. Keys are AST nodes (stages, block entries, list items, containers). */
+class Attachments {
+  /** own-line comments printed on the lines before an element */
+  readonly leading = new Map<Element, Comment[]>();
+  /** a comment printed at the end of an element's last line */
+  readonly trailing = new Map<Element, Comment>();
+  /** a comment after a container's opening bracket */
+  readonly afterOpen = new Map<Element, Comment>();
+  /** own-line comments before a container's closing bracket */
+  readonly dangling = new Map<Element, Comment[]>();
+  /** pipelines, blocks and lists that must be broken over lines because they hold comments */
+  readonly broken = new Set<Element>();
+
+  push(map: Map<Element, Comment[]>, key: Element, c: Comment): void {
+    const list = map.get(key);
+    if (list) list.push(c);
+    else map.set(key, [c]);
+  }
+}
+
+const inside = (span: Span, c: Comment) => c.span.start.offset > span.start.offset && c.span.start.offset < span.end.offset;
+
+/** Attach a comment that lies inside `item`; false when no line break can hold it there. */
+function placeInItem(item: Item, c: Comment, a: Attachments): boolean {
+  if (item.kind === 'param') return placeInExpr(item.value, c, a);
+  if (item.kind !== 'cell') return false;
+  const stages = item.pipeline.stages;
+  if (!stages.length || c.span.start.offset < stages[0].span.start.offset) return false;
+  return placeInSequence(stages, item.pipeline, c, a, (s) => placeInStage(s, c, a), false);
+}
+
+function placeInStage(stage: Stage, c: Comment, a: Attachments): boolean {
+  return stage.args.some((arg) => inside(arg.span, c) && placeInExpr(arg.value, c, a));
+}
+
+function placeInExpr(e: Expr, c: Comment, a: Attachments): boolean {
+  switch (e.kind) {
+    case 'list':
+      if (!inside(e.span, c)) return false;
+      return placeInSequence(e.items, e, c, a, (x) => placeInExpr(x, c, a), true);
+    case 'block':
+      if (!inside(e.span, c)) return false;
+      return placeInSequence(e.entries, e, c, a, (en) => (en.kind === 'setting' ? placeInExpr(en.value, c, a) : placeInStage(en.stage, c, a)), true);
+    case 'member':
+      return placeInExpr(e.object, c, a);
+    case 'call':
+      return e.args.some((arg) => placeInExpr(arg.value, c, a));
+    case 'binary':
+      return placeInExpr(e.left, c, a) || placeInExpr(e.right, c, a);
+    case 'unary':
+      return placeInExpr(e.operand, c, a);
+    default:
+      return false;
+  }
+}
+
+/** A comment in a sequence container: inside one element (recurse), or in a gap between elements. */
+function placeInSequence<T extends { span: Span }>(
+  elements: T[],
+  container: Element,
+  c: Comment,
+  a: Attachments,
+  into: (el: T) => boolean,
+  bracketed: boolean,
+): boolean {
+  const within = elements.find((el) => inside(el.span, c));
+  if (within) return into(within);
+  const prev = [...elements].reverse().find((el) => el.span.end.offset <= c.span.start.offset);
+  const next = elements.find((el) => el.span.start.offset >= c.span.end.offset);
+  const line = c.span.start.line;
+  if (prev && prev.span.end.line === line) {
+    if (a.trailing.has(prev)) return false;
+    a.trailing.set(prev, c);
+  } else if (!prev && bracketed && (container as { span: Span }).span.start.line === line) {
+    if (a.afterOpen.has(container)) return false;
+    a.afterOpen.set(container, c);
+  } else if (next) {
+    a.push(a.leading, next, c);
+  } else if (bracketed) {
+    a.push(a.dangling, container, c);
+  } else {
+    return false;
+  }
+  a.broken.add(container);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+/** Binding strength: or < and < not < comparisons < + - < * / < unary - < .member < primary */
+const PREC: Record<string, number> = {
+  or: 1,
+  and: 2,
+  '==': 4,
+  '!=': 4,
+  '<': 4,
+  '<=': 4,
+  '>': 4,
+  '>=': 4,
+  '~': 4,
+  in: 4,
+  '->': 4,
+  '+': 5,
+  '-': 5,
+  '*': 6,
+  '/': 6,
+};
+const CMP = 4;
+const NOT = 3;
+const UNARY = 7;
+const POSTFIX = 8;
+const PRIMARY = 9;
+
+function precOf(e: Expr): number {
+  switch (e.kind) {
+    case 'binary':
+      return PREC[e.op];
+    case 'unary':
+      return e.op === 'not' ? NOT : UNARY;
+    case 'member':
+      return POSTFIX;
+    default:
+      return PRIMARY;
+  }
+}
+
+/** The precedence each operand of `e` must reach to be printed without parentheses. */
+function operandPrec(e: Expr & { kind: 'binary' }, side: 'left' | 'right'): number {
+  const p = PREC[e.op];
+  if (p === CMP) return CMP + 1;
+  return side === 'left' ? p : p + 1;
+}
+
+/** The first character `e` prints as, at the given context precedence. */
+function leadChar(e: Expr, min: number): string {
+  if (precOf(e) < min) return '(';
+  switch (e.kind) {
+    case 'binary':
+      return leadChar(e.left, operandPrec(e, 'left'));
+    case 'unary':
+      return e.op === 'not' ? 'n' : '-';
+    case 'member':
+      return e.object.kind === 'field' ? '(' : leadChar(e.object, POSTFIX);
+    case 'number':
+    case 'unit':
+      return e.raw[0];
+    case 'string':
+      return '"';
+    case 'regex':
+      return '/';
+    case 'field':
+      return '.';
+    case 'list':
+      return '[';
+    case 'block':
+      return '{';
+    case 'call':
+      return e.callee[0];
+    case 'name':
+      return e.name[0];
+    case 'bool':
+      return e.value ? 't' : 'f';
+    case 'null':
+      return 'n';
+    case 'error':
+      throw new Error('cannot format a recipe with syntax errors');
+  }
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A string literal that reads back as `value`. */
+export function quote(value: string): string {
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    const code = value.charCodeAt(i);
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\0') out += '\\0';
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < value.length && value.charCodeAt(i + 1) >= 0xdc00 && value.charCodeAt(i + 1) <= 0xdfff) {
+      out += ch + value[++i]; // a well-formed surrogate pair
+    } else if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0xd800 && code <= 0xdfff) || code === 0x2028 || code === 0x2029 || code === 0xfeff) {
+      out += `\\u{${code.toString(16)}}`;
+    } else out += ch;
+  }
+  return out + '"';
+}
+
+/** A block key or recipe name: bare when it reads back as a name, else a string. */
+function key(name: string, keywordsOk: boolean): string {
+  return IDENT.test(name) && (keywordsOk || !KEYWORDS.includes(name)) ? name : quote(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The printer
+
+/** Text being built line by line; `col` is the length of the current line. */
+class Out {
+  text = '';
+  get col(): number {
+    return this.text.length - (this.text.lastIndexOf('\n') + 1);
+  }
+  add(s: string): this {
+    this.text += s;
+    return this;
+  }
+  newline(indent: number): this {
+    this.text += '\n' + ' '.repeat(indent);
+    return this;
+  }
+  comment(c: Comment): this {
+    this.text += (this.col > 0 && !this.text.endsWith(' ') ? ' ' : '') + trimEnd(c.text);
+    return this;
+  }
+}
+
+function trimEnd(s: string): string {
+  return s.replace(/[ \t\r\f\v\uFEFF]+$/, '');
+}
+
+interface TopEntry {
+  kind: 'item' | 'comment';
+  item?: Item;
+  comment?: Comment;
+  /** source lines this entry starts and ends on (a trailing comment moved to prose: its own) */
+  startLine: number;
+  endLine: number;
+}
+
+class Printer {
+  private readonly a = new Attachments();
+  /** items kept as written because a comment inside them has no line to go on */
+  private readonly verbatim = new Set<Item>();
+  /** the comment at the end of an item's last line */
+  private readonly itemTrailing = new Map<Item, Comment>();
+
+  constructor(private readonly ast: RecipeFile) {}
+
+  file(): string {
+    const { items, comments } = this.ast;
+    const sorted = [...comments].sort((x, y) => x.span.start.offset - y.span.start.offset);
+    const prose = this.proseComments();
+    const top: Comment[] = [];
+    for (const c of sorted) {
+      const owner = items.find((it) => inside(it.span, c));
+      if (owner) {
+        if (!this.verbatim.has(owner) && !placeInItem(owner, c, this.a)) this.verbatim.add(owner);
+        continue;
+      }
+      const prev = [...items].reverse().find((it) => it.span.end.offset <= c.span.start.offset);
+      if (prev && prev.span.end.line === c.span.start.line && !prose.has(c) && !this.itemTrailing.has(prev)) {
+        this.itemTrailing.set(prev, c);
+      } else top.push(c);
+    }
+
+    const entries: TopEntry[] = [
+      ...items.map((item): TopEntry => ({ kind: 'item', item, startLine: item.span.start.line, endLine: item.span.end.line })),
+      ...top.map((comment): TopEntry => ({ kind: 'comment', comment, startLine: comment.span.start.line, endLine: comment.span.start.line })),
+    ].sort((x, y) => offsetOf(x) - offsetOf(y));
+
+    let out = '';
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (i > 0) out += this.blankBefore(entries, i) ? '\n\n' : '\n';
+      out += e.kind === 'item' ? this.item(e.item!) : trimEnd(e.comment!.text);
+    }
+    return out ? out + '\n' : '';
+  }
+
+  /** `##` comments that are some item's prose (the lines right above it). */
+  private proseComments(): Set<Comment> {
+    const prose = this.ast.comments.filter((c) => c.prose);
+    const set = new Set<Comment>();
+    for (const item of this.ast.items) {
+      let line = item.span.start.line - 1;
+      for (let i = prose.length - 1; i >= 0; i--) {
+        const p = prose[i];
+        if (p.span.start.line === line) {
+          set.add(p);
+          line--;
+        } else if (p.span.start.line < line) break;
+      }
+    }
+    return set;
+  }
+
+  private blankBefore(entries: TopEntry[], i: number): boolean {
+    const prev = entries[i - 1];
+    const cur = entries[i];
+    if (cur.startLine - prev.endLine >= 2) return true;
+    if (prev.kind !== 'item') return false;
+    // a `##` left at the end of the line above an item would become that item's prose
+    if (this.itemTrailing.get(prev.item!)?.prose) return true;
+    const next = entries.slice(i).find((e) => e.kind === 'item')?.item;
+    return next !== undefined && (isCell(prev.item!) || isCell(next));
+  }
+
+  private item(item: Item): string {
+    const out = new Out();
+    if (this.verbatim.has(item)) {
+      const { source } = this.ast;
+      out.add(source.slice(item.span.start.offset, item.span.end.offset).split(/\r?\n/).map(trimEnd).join('\n'));
+    } else {
+      switch (item.kind) {
+        case 'recipe':
+          out.add(`recipe ${key(item.name, false)}`);
+          break;
+        case 'seed': {
+          const text = this.ast.source.slice(item.span.start.offset, item.span.end.offset);
+          out.add(`seed ${/(\S+)$/.exec(text)?.[1] ?? String(item.value)}`);
+          break;
+        }
+        case 'param':
+          out.add(`param ${item.name} = `);
+          this.expr(out, item.value, 0, 0);
+          break;
+        case 'use':
+          out.add(`use ${quote(item.path)}${item.alias !== undefined ? ` as ${item.alias}` : ''}`);
+          break;
+        case 'cell':
+          out.add(item.keyword === 'show' || item.keyword === 'export' ? `${item.keyword} ` : `${item.keyword} ${item.name} = `);
+          this.pipeline(out, item.pipeline.stages, item.pipeline);
+          break;
+      }
+    }
+    const trailing = this.itemTrailing.get(item);
+    if (trailing) out.comment(trailing);
+    return out.text;
+  }
+
+  private pipeline(out: Out, stages: Stage[], pipeline: Element): void {
+    if (stages.length <= 2 && !this.a.broken.has(pipeline)) {
+      const flat = new Out().add(out.text);
+      stages.forEach((s, i) => {
+        if (i > 0) flat.add(' | ');
+        this.stage(flat, s, 0);
+      });
+      const added = flat.text.slice(out.text.length);
+      if (!added.includes('\n') && flat.col <= WIDTH) {
+        out.add(added);
+        return;
+      }
+    }
+    stages.forEach((s, i) => {
+      if (i > 0) {
+        for (const c of this.a.leading.get(s) ?? []) out.newline(2).comment(c);
+        out.newline(2).add('| ');
+      }
+      this.stage(out, s, 2 * Math.min(i, 1));
+      const t = this.a.trailing.get(s);
+      if (t) out.comment(t);
+    });
+  }
+
+  /** An op call: `op a b name: v`, or `op(.x, …)` when a bare first argument would not parse. */
+  private stage(out: Out, s: Stage, indent: number): void {
+    out.add(s.name);
+    if (!s.args.length) return;
+    if (parenForm(s)) {
+      this.args(out, s.args, indent);
+      return;
+    }
+    s.args.forEach((arg, i) => {
+      if (i > 0) out.add(this.commaBefore(s.args, i) ? ', ' : ' ');
+      else out.add(' ');
+      this.arg(out, arg, indent);
+    });
+  }
+
+  /** Keep a comma the user wrote between two bare arguments; add one where it is needed. */
+  private commaBefore(args: Arg[], i: number): boolean {
+    const next = args[i];
+    if (next.name !== undefined ? ['and', 'or', 'in'].includes(next.name) : '-./'.includes(leadChar(next.value, 0))) return true;
+    const gap = this.ast.source.slice(args[i - 1].span.end.offset, next.span.start.offset);
+    return gap.trimStart().startsWith(',');
+  }
+
+  /** `(a, b, name: v)`, on one line. */
+  private args(out: Out, args: Arg[], indent: number): void {
+    out.add('(');
+    args.forEach((arg, i) => {
+      if (i > 0) out.add(', ');
+      this.arg(out, arg, indent);
+    });
+    out.add(')');
+  }
+
+  private arg(out: Out, arg: Arg, indent: number): void {
+    if (arg.name !== undefined) out.add(`${arg.name}: `);
+    this.expr(out, arg.value, indent, 0);
+  }
+
+  private expr(out: Out, e: Expr, indent: number, min: number): void {
+    if (precOf(e) < min) {
+      out.add('(');
+      this.expr(out, e, indent, 0);
+      out.add(')');
+      return;
+    }
+    switch (e.kind) {
+      case 'number':
+      case 'unit':
+        out.add(e.raw);
+        return;
+      case 'string':
+        out.add(quote(e.value));
+        return;
+      case 'regex':
+        out.add(`/${e.source}/${e.flags}`);
+        return;
+      case 'bool':
+        out.add(String(e.value));
+        return;
+      case 'null':
+        out.add('null');
+        return;
+      case 'name':
+        out.add(e.name);
+        return;
+      case 'field':
+        out.add(e.raw);
+        return;
+      case 'member':
+        // `.a.b` followed by `.c` would read as the one field path `.a.b.c`
+        this.expr(out, e.object, indent, e.object.kind === 'field' ? PRIMARY + 1 : POSTFIX);
+        out.add(`.${e.name}`);
+        return;
+      case 'call':
+        out.add(e.callee);
+        this.args(out, e.args, indent);
+        return;
+      case 'binary':
+        this.expr(out, e.left, indent, operandPrec(e, 'left'));
+        out.add(` ${e.op} `);
+        this.expr(out, e.right, indent, operandPrec(e, 'right'));
+        return;
+      case 'unary':
+        out.add(e.op === 'not' ? 'not ' : '-');
+        this.expr(out, e.operand, indent, e.op === 'not' ? NOT : UNARY);
+        return;
+      case 'list':
+        this.container(out, e, e.items, indent, '[', ']', (o, x, ind) => this.expr(o, x, ind, 0), () => ',');
+        return;
+      case 'block':
+        this.container(out, e, e.entries, indent, '{', '}', (o, en, ind) => this.entry(o, en, ind), (en) => (clauseWithBareArgs(en) ? ';' : ','));
+        return;
+      case 'error':
+        throw new Error('cannot format a recipe with syntax errors');
+    }
+  }
+
+  private entry(out: Out, en: BlockEntry, indent: number): void {
+    if (en.kind === 'clause') {
+      this.stage(out, en.stage, indent);
+      return;
+    }
+    out.add(`${key(en.name, true)}: `);
+    this.expr(out, en.value, indent, 0);
+  }
+
+  /** A list or block: on one line when it fits and holds no comment, else one element per line. */
+  private container<T extends object>(
+    out: Out,
+    self: Element,
+    elements: T[],
+    indent: number,
+    open: string,
+    close: string,
+    print: (out: Out, el: T, indent: number) => void,
+    sep: (el: T) => string,
+  ): void {
+    if (!this.a.broken.has(self)) {
+      if (!elements.length) {
+        out.add(open + close);
+        return;
+      }
+      const flat = new Out().add(out.text);
+      flat.add(open === '{' ? '{ ' : open);
+      elements.forEach((el, i) => {
+        if (i > 0) flat.add(sep(elements[i - 1]) + ' ');
+        print(flat, el, indent);
+      });
+      flat.add(open === '{' ? ' }' : close);
+      const added = flat.text.slice(out.text.length);
+      if (!added.includes('\n') && flat.col <= WIDTH) {
+        out.add(added);
+        return;
+      }
+    }
+    const inner = indent + 2;
+    out.add(open);
+    const afterOpen = this.a.afterOpen.get(self);
+    if (afterOpen) out.comment(afterOpen);
+    for (const el of elements) {
+      for (const c of this.a.leading.get(el) ?? []) out.newline(inner).comment(c);
+      out.newline(inner);
+      print(out, el, inner);
+      out.add(sep(el));
+      const t = this.a.trailing.get(el);
+      if (t) out.comment(t);
+    }
+    for (const c of this.a.dangling.get(self) ?? []) out.newline(inner).comment(c);
+    out.newline(indent).add(close);
+  }
+}
+
+function offsetOf(e: TopEntry): number {
+  return e.kind === 'item' ? e.item!.span.start.offset : e.comment!.span.start.offset;
+}
+
+function isCell(item: Item): boolean {
+  return item.kind === 'cell';
+}
+
+/** `op .x` and `op /re/` do not parse (the `.` and `/` read as operators after a name). */
+function parenForm(s: Stage): boolean {
+  const first = s.args[0];
+  return first !== undefined && first.name === undefined && './'.includes(leadChar(first.value, 0));
+}
+
+/** A clause `op a b` in a block: a `,` after it would add the next entry to its arguments. */
+function clauseWithBareArgs(en: BlockEntry): boolean {
+  return en.kind === 'clause' && en.stage.args.length > 0 && !parenForm(en.stage);
 }

@@ -7,12 +7,15 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkRecipe, UsageError, type CheckResult } from '../check/checker.js';
 import type { Graph } from '../check/graph.js';
+import { checkPermissions, parseGrant, type Grants } from '../check/permissions.js';
 import { registry } from '../ops/registry.js';
 import { renderDiagnostics, summaryLine } from '../parser/diagnostics.js';
 import { closest } from '../parser/suggest.js';
-import { recipeId, runGraph, type RunState } from '../runtime/executor.js';
+import { KEEP_RUNS, recipeId, runGraph, type RunState } from '../runtime/executor.js';
+import { collectGarbage, listEntries, verifyCache } from '../runtime/cache-admin.js';
 import { explainCell } from '../runtime/explain.js';
 import { Store } from '../runtime/store.js';
+import { buildLock, diffLocks, lockText, type Lock } from '../runtime/lockfile.js';
 import { formatFile } from './fmt.js';
 import { graphText } from './graph-text.js';
 import { opsJson, opsText } from './ops-text.js';
@@ -31,13 +34,25 @@ commands:
   rejects FILE CELL   rows a cell dropped or could not read, with reasons
   ops                 list ops and their params (--json for tools)
   fmt FILE            reformat a recipe in place (--check: exit 1 if it would change)
+  lock FILE           pin inputs, op versions, params and seeds in FILE.lock
+  cache ls|verify|gc  list cache entries, re-hash them, or collect unused ones
+                      (gc is a dry run unless --yes)
 
 options (run, check, graph, explain, rejects):
   --set NAME=VALUE    override a recipe param (repeatable)
   --cache-dir DIR     cache location (default: .ftr next to the recipe)
   --no-cache          recompute every cell (run)
+  --frozen            fail if anything drifted from FILE.lock (run)
   --json              one JSON event per line (run), JSON output (others)
   --reporter KIND     auto | ink | plain | json (run)
+
+permissions (run, check) — a recipe reads and writes only inside its own folder
+(and reads installed packages through pkg: paths) unless granted more:
+  --allow-read[=PATHS]   read files outside the recipe's folder (comma-separated)
+  --allow-write[=PATHS]  write files outside the recipe's folder
+  --allow-net[=HOSTS]    connect to these hosts (all when no list)
+  --allow-run            run programs or user code
+  -A, --allow-all        all of the above
 `;
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -48,14 +63,21 @@ const OPTIONS: ParseArgsConfig['options'] = {
   reporter: { type: 'string' },
   format: { type: 'string' },
   check: { type: 'boolean' },
+  frozen: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
   reason: { type: 'string' },
   limit: { type: 'string' },
   'shard-rows': { type: 'string' },
+  'allow-read': { type: 'string', multiple: true },
+  'allow-write': { type: 'string', multiple: true },
+  'allow-net': { type: 'string', multiple: true },
+  'allow-run': { type: 'boolean' },
+  'allow-all': { type: 'boolean', short: 'A' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 };
 
-const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'ops', 'fmt'];
+const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'ops', 'fmt', 'lock', 'cache'];
 
 export interface Io {
   out: (s: string) => void;
@@ -69,8 +91,10 @@ const defaultIo: Io = {
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let args: ReturnType<typeof parseArgs>;
+  // `--allow-read` alone grants everything; parseArgs wants a value, so give it '*'
+  const normalized = argv.map((a) => (/^--allow-(read|write|net)$/.test(a) ? `${a}=*` : a));
   try {
-    args = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    args = parseArgs({ args: normalized, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     io.err(`ftr: ${(e as Error).message}\n\n${HELP}`);
     return EXIT.usage;
@@ -97,6 +121,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return EXIT.ok;
       case 'fmt':
         return fmtCommand(need(rest, 1, 'fmt FILE')[0], Boolean(v.check), io);
+      case 'cache':
+        return cacheCommand(rest, v, io);
     }
     const [file] = need(rest, command === 'explain' || command === 'rejects' ? 2 : 1, `${command} FILE${command === 'explain' || command === 'rejects' ? ' CELL' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
@@ -104,6 +130,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const checked = checkRecipe(file, registry, { set });
     if (!checked.graph) return reportDiagnostics(checked, io);
     const graph = checked.graph;
+    if (command === 'run' || command === 'check') {
+      const all = Boolean(v['allow-all']);
+      const grants: Grants = {
+        read: all ? '*' : parseGrant(v['allow-read'] as string[] | undefined),
+        write: all ? '*' : parseGrant(v['allow-write'] as string[] | undefined),
+        net: all ? '*' : parseGrant(v['allow-net'] as string[] | undefined),
+        run: all || Boolean(v['allow-run']),
+      };
+      const denied = checkPermissions(graph, grants);
+      if (denied.length) return reportDiagnostics({ ...checked, diagnostics: denied }, io);
+    }
     if (checked.diagnostics.length) io.err(renderDiagnostics(checked.diagnostics, checked.sources, colorOf(process.stderr)) + '\n\n');
     const store = () => {
       const s = new Store(resolve((v['cache-dir'] as string | undefined) ?? join(dirname(resolve(file)), '.ftr')));
@@ -128,8 +165,22 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       }
       case 'rejects':
         return rejectsCommand(graph, cellName(graph, rest[1]), store(), v, io);
-      case 'run':
+      case 'lock': {
+        const text = lockText(await buildLock(graph, store()));
+        writeFileSync(`${file}.lock`, text);
+        io.out(`wrote ${file}.lock (${graph.cells.length} cells)\n`);
+        return EXIT.ok;
+      }
+      case 'run': {
+        if (v.frozen) {
+          const drift = await frozenDrift(graph, file, store());
+          if (drift) {
+            io.err(drift);
+            return EXIT.recipe;
+          }
+        }
         return runCommand(graph, store(), v, shardRows, io);
+      }
     }
     return EXIT.usage;
   } catch (e) {
@@ -197,6 +248,56 @@ async function rejectsCommand(graph: Graph, cell: string, store: Store, v: Recor
   }
   if (total > shown.length) io.out(`\n(${shown.length} of ${total} shown; --limit N for more, --json for all)\n`);
   return EXIT.ok;
+}
+
+async function cacheCommand(rest: string[], v: Record<string, unknown>, io: Io): Promise<number> {
+  const [sub, file, extra] = rest;
+  if (!['ls', 'verify', 'gc'].includes(sub ?? '') || extra) throw new UsageError('usage: ftr cache ls|verify|gc [FILE] [--cache-dir DIR] [--yes]');
+  const root = resolve((v['cache-dir'] as string | undefined) ?? (file ? join(dirname(resolve(file)), '.ftr') : '.ftr'));
+  if (!existsSync(root)) throw new UsageError(`no cache at ${root}`);
+  const store = new Store(root);
+  const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e6 ? 3 : 1)} MB`;
+  if (sub === 'ls') {
+    const entries = await listEntries(store);
+    if (v.json) {
+      io.out(JSON.stringify(entries) + '\n');
+      return EXIT.ok;
+    }
+    entries.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
+    for (const e of entries) io.out(`${e.key.slice(0, 12)}  ${e.what.padEnd(28)} ${e.rows.toLocaleString('en-US').padStart(11)} rows ${mb(e.bytes).padStart(11)}  ${e.lastUsed.toISOString().slice(0, 19).replace('T', ' ')}\n`);
+    io.out(`${entries.length} entries, ${mb(entries.reduce((n, e) => n + e.bytes, 0))} of data (objects shared between entries are counted once per entry)\n`);
+    return EXIT.ok;
+  }
+  const release = await store.lock((owner) => io.err(`ftr: waiting for a run on this cache (${owner})…\n`));
+  try {
+    if (sub === 'verify') {
+      const r = await verifyCache(store, Boolean(v.yes));
+      io.out(`${r.objects} objects re-hashed, ${r.corrupt.length} corrupt; ${r.entries} entries checked, ${r.broken.length} broken\n`);
+      for (const h of r.corrupt) io.out(`  corrupt object ${h}${v.yes ? ' (removed)' : ''}\n`);
+      for (const k of r.broken) io.out(`  broken entry ${k.slice(0, 12)} (will be recomputed on the next run)\n`);
+      if ((r.corrupt.length || r.broken.length) && !v.yes) io.out('run `ftr cache verify --yes` to remove corrupt objects\n');
+      return r.corrupt.length || r.broken.length ? EXIT.run : EXIT.ok;
+    }
+    const r = await collectGarbage(store, { dryRun: !v.yes });
+    io.out(`${r.dryRun ? 'would remove' : 'removed'} ${r.removedEntries.length} entries and ${r.removedObjects.length} objects (${mb(r.freedBytes)}); kept ${r.keptEntries} entries reachable from the last ${KEEP_RUNS} runs of each recipe\n`);
+    if (r.dryRun && (r.removedEntries.length || r.removedObjects.length)) io.out('dry run: nothing deleted; run `ftr cache gc --yes` to delete\n');
+    return EXIT.ok;
+  } finally {
+    release();
+  }
+}
+
+/** With --frozen: a report of what drifted from FILE.lock, or undefined when nothing did. */
+async function frozenDrift(graph: Graph, file: string, store: Store): Promise<string | undefined> {
+  let locked: Lock;
+  try {
+    locked = JSON.parse(readFileSync(`${file}.lock`, 'utf8')) as Lock;
+  } catch {
+    return `ftr: --frozen needs ${file}.lock, which is missing or unreadable — create it with \`ftr lock ${file}\`\n`;
+  }
+  const diff = diffLocks(locked, await buildLock(graph, store));
+  if (!diff.length) return undefined;
+  return `ftr: ${file} no longer matches ${file}.lock (--frozen):\n${diff.map((d) => `  - ${d}\n`).join('')}if the change is intended, run \`ftr lock ${file}\` and commit the new lock\n`;
 }
 
 function fmtCommand(file: string, check: boolean, io: Io): number {

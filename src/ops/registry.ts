@@ -2,14 +2,16 @@
 import type { OpDef } from './types.js';
 import { jsonl } from './sources/jsonl.js';
 import { csv } from './sources/csv.js';
+import { json } from './sources/json.js';
 import { strip_html } from './clean/strip_html.js';
 import { normalize } from './clean/normalize.js';
+import { chunk } from './text/chunk.js';
 import { keep, drop } from './filter/keep.js';
 import { dedupe } from './curate/dedupe.js';
 import { split } from './split/split.js';
 import { concat } from './combine/concat.js';
 import { write } from './export/write.js';
 
-const ALL: OpDef[] = [jsonl, csv, concat, strip_html, normalize, keep, drop, dedupe, split, write];
+const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, dedupe, split, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

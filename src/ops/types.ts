@@ -36,13 +36,15 @@ export type ParamType =
   | { kind: 'column' }
   /** one column or a list of columns */
   | { kind: 'columns' }
-  /** a file or folder path, relative to the recipe; `glob` allows wildcards */
-  | { kind: 'path'; glob?: boolean }
+  /** a file or folder path, relative to the recipe; `glob` allows wildcards; `access` is checked against --allow-read/--allow-write */
+  | { kind: 'path'; glob?: boolean; access?: 'read' | 'write' }
   | { kind: 'regex' }
   /** a row expression, type-checked against the input schema */
   | { kind: 'expr'; returns?: 'bool' | 'string' | 'number' | 'any' }
   /** another cell: makes a graph edge */
   | { kind: 'dataset' }
+  /** a path into a raw record: `.data.items`, `.messages[0]`; stored as a list of keys */
+  | { kind: 'field' }
   /** `{ out_col: .path.in.record, other: column }` */
   | { kind: 'mapping' }
   /** `{ train: 80%, val: 10%, test: 10% }` or a list of percentages; must add up to 100% */
@@ -156,8 +158,13 @@ export interface GlobalOutput {
 }
 
 export interface GlobalImpl {
-  /** `each`: called once per input part (default); `merge`: parts concatenated */
-  parts?: 'each' | 'merge';
+  /**
+   * `each` (default): called once per input part, rows emitted to that part.
+   * `merge`: called once on all parts concatenated (or emitting to the op's own declared parts).
+   * `all`: called once with every part in `extra` as `part:<name>` (input = all rows); rows are
+   * emitted to a named input part — for ops that compare parts (a leakage audit).
+   */
+  parts?: 'each' | 'merge' | 'all';
   run(input: RowSet, params: Params, ctx: OpContext, out: GlobalOutput, extra: Record<string, RowSet>): Promise<void>;
 }
 
@@ -183,6 +190,8 @@ export interface OpDef {
   random?: boolean;
   /** input schema + params → output schema, reporting errors through ctx */
   schema(ctx: SchemaContext): Schema;
+  /** what the call needs beyond reading and writing its path params: network hosts, subprocesses */
+  permissions?(params: Params): { net?: string[]; run?: boolean };
   /** a short description of the call for the UI ("split 80/10/10") */
   describe?(params: Params): string;
   source?: SourceImpl;

@@ -43,6 +43,8 @@ export interface CellEvent {
   durationMs?: number;
   /** a few output rows, on done/cached */
   preview?: Row[];
+  /** rows left after each step of the cell's pipeline */
+  funnel?: { step: string; rows: number }[];
   /** shards (map steps) and files (sources) computed in this run vs reused from the cache */
   shards?: { computed: number; reused: number };
   /** extra lines the cell's ops want shown (written files, reports) */

@@ -23,6 +23,10 @@ export interface RunOptions {
 /** What a stage produced; stored as the action entry of its key. */
 export interface StageResult {
   preimage: StagePreimage;
+  /** rows after each step of the stage, in order */
+  funnel?: { step: string; rows: number }[];
+  /** keys of the per-file / per-shard entries this result was assembled from (kept alive by gc) */
+  subkeys?: string[];
   /** pieces (shards, source files) computed vs reused while producing this result */
   work?: { computed: number; reused: number };
   output: Manifest;
@@ -41,7 +45,12 @@ export interface CellState {
 export interface RunState {
   recipe: string;
   cells: Record<string, CellState>;
+  /** stage keys of earlier runs (newest first), so `cache gc` keeps what a recent run used */
+  history?: { at: string; keys: string[] }[];
 }
+
+/** How many earlier runs per recipe `cache gc` keeps alive. */
+export const KEEP_RUNS = 3;
 
 export interface RunSummary {
   status: 'ok' | 'failed' | 'interrupted';
@@ -116,6 +125,8 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     }
   }
   await store.flush();
+  const keys = Object.values(state.cells).flatMap((c) => c.stages.map((s) => s.key));
+  state.history = [{ at: new Date().toISOString(), keys }, ...(state.history ?? [])].slice(0, KEEP_RUNS);
   await store.writeState(recipeId(graph), state);
   emit({ v: 1, type: 'run-end', status, durationMs: Date.now() - started, counts, outputs: files });
   return { status, counts, outputs: files, cells: cellsOut };
@@ -131,6 +142,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     let allCached = true;
     let announced = false;
     const work = { computed: 0, reused: 0 };
+    const funnel: { step: string; rows: number }[] = [];
     let last: StageResult | undefined;
     for (const stage of stagesOf(cell)) {
       const datasets = datasetManifests(stage);
@@ -154,10 +166,14 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       for (const [reason, n] of Object.entries(result.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
       rejects.push(...result.rejects);
       notes.push(...result.notes);
+      funnel.push(...(result.funnel ?? [{ step: stage.steps[0].op.name, rows: manifestRows(result.output) }]));
       if (result.files) files.push(...result.files);
       input = result.output;
       last = result;
     }
+    // where rows went, step by step, when more than one step removed some
+    const losing = funnel.filter((f, i) => f.rows < (i === 0 ? rowsIn ?? f.rows : funnel[i - 1].rows));
+    if (losing.length > 1) notes.unshift(`funnel: ${rowsIn ?? ''}${funnel.map((f) => ` → ${f.step} ${f.rows.toLocaleString('en-US')}`).join('')}`.replace(/^funnel: → /, 'funnel: '));
     if (work.computed && work.reused) notes.push(`incremental: ${work.computed} piece${work.computed === 1 ? '' : 's'} computed, ${work.reused} reused from the cache`);
     const manifest = last!.output;
     state.cells[cell.name] = { stages: stageStates, output: manifestHash(manifest), rejects };
@@ -177,6 +193,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       preview: cell.steps[cell.steps.length - 1].op.kind === 'sink' ? undefined : await preview(manifest),
       notes: notes.length ? notes : undefined,
       shards: work.computed + work.reused ? work : undefined,
+      funnel,
     });
     return { manifest, cached: allCached };
   }
@@ -240,10 +257,12 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const rejects: ShardRef[] = [];
     const dropped: Record<string, number> = {};
     const work = { computed: 0, reused: 0 };
+    const subkeys: string[] = [];
     let rows = 0;
     for (const [i, inp] of inputs.entries()) {
       // each file is cached on its own, so adding a file to a glob reads only the new file
       const fileKey = keyOf({ v: preimage.v, ops: preimage.ops, cell: cell.name, shardRows, file: preimage.files![i] });
+      subkeys.push(fileKey);
       const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number> }>(fileKey);
       if (hit && store.hasObjects([...hit.shards, ...hit.rejects])) {
         shards.push(...hit.shards);
@@ -276,7 +295,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       addCounts(dropped, fileDropped);
     }
     ctx.done();
-    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [], work };
+    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [], work, subkeys };
   }
 
   async function runMap(cell: GraphCell, stage: Stage, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
@@ -286,23 +305,27 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const rejects: ShardRef[] = [];
     const dropped: Record<string, number> = {};
     const work = { computed: 0, reused: 0 };
+    const funnel = stage.steps.map((s) => ({ step: s.op.name, rows: 0 }));
+    const subkeys: string[] = [];
     let done = 0;
     for (const [part, shards] of Object.entries(input.parts)) {
       output.parts[part] = [];
       for (const shard of shards) {
         // per-shard entries: an appended shard is the only one computed on the next run
         const shardKey = keyOf({ v: preimage.v, ops: preimage.ops, shard: shard.hash });
-        type ShardEntry = { out: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number> };
+        subkeys.push(shardKey);
+        type ShardEntry = { out: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number>; after: number[] };
         let entry = opts.noCache ? undefined : await store.getAction<ShardEntry>(shardKey);
         if (!entry || !store.hasObjects([...entry.out, ...entry.rejects])) {
           work.computed++;
           const out = new ShardWriter(store, Number.MAX_SAFE_INTEGER);
           const bad = new ShardWriter(store, Number.MAX_SAFE_INTEGER);
           const shardDropped: Record<string, number> = {};
+          const after = fns.map(() => 0);
           for await (const row of store.readShard(shard)) {
             if (signal.aborted) throw new InterruptedError();
             let rows: Row[] = [row];
-            for (const { name, fn } of fns) {
+            for (const [k, { name, fn }] of fns.entries()) {
               const next: Row[] = [];
               for (const r of rows) {
                 const res: MapResult = fn(r);
@@ -313,12 +336,13 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
                 } else next.push(res);
               }
               rows = next;
+              after[k] += rows.length;
               if (!rows.length) break;
             }
             for (const r of rows) await out.add(r);
             ctx.progress(++done);
           }
-          entry = { out: await out.close(), rejects: await bad.close(), dropped: shardDropped };
+          entry = { out: await out.close(), rejects: await bad.close(), dropped: shardDropped, after };
           await store.putAction(shardKey, entry);
         } else {
           work.reused++;
@@ -328,10 +352,11 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         output.parts[part].push(...entry.out);
         rejects.push(...entry.rejects);
         addCounts(dropped, entry.dropped);
+        entry.after.forEach((n, k) => (funnel[k].rows += n));
       }
     }
     ctx.done();
-    return { preimage, output, rejects, dropped, notes: [], work };
+    return { preimage, output, rejects, dropped, notes: [], work, funnel, subkeys };
   }
 
   async function runGlobal(cell: GraphCell, step: Step, preimage: StagePreimage, input: Manifest | undefined, datasets: Record<string, Manifest>): Promise<StageResult> {
@@ -343,12 +368,14 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const bad = new ShardWriter(store, shardRows);
     const dropped: Record<string, number> = {};
     const notes: string[] = [];
-    const declared = step.schema.parts;
+    const mode = op.global!.parts ?? 'each';
+    const declared = mode === 'all' && input ? Object.keys(input.parts) : step.schema.parts;
+    if (mode === 'all' && input) for (const [p, shards] of Object.entries(input.parts)) extra[`part:${p}`] = rowSet(store, shards);
     const groups: [string, ShardRef[]][] = !input
       ? [[MAIN_PART, []]]
-      : op.global!.parts === 'merge'
-        ? [[MAIN_PART, Object.values(input.parts).flat()]]
-        : Object.entries(input.parts);
+      : mode === 'each'
+        ? Object.entries(input.parts)
+        : [[MAIN_PART, Object.values(input.parts).flat()]];
     let emitted = 0;
     for (const [part, shards] of groups) {
       const out: GlobalOutput = {

@@ -8,7 +8,7 @@
  * Every write is tmp + fsync + rename, so a crash never leaves an entry that looks complete.
  */
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -94,10 +94,20 @@ export class Store {
   }
 
   async getAction<T>(key: string): Promise<T | undefined> {
+    const path = this.actionPath(key);
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.actionPath(key), 'utf8')) as T;
+      text = await readFile(path, 'utf8');
     } catch {
       return undefined;
+    }
+    // last use, for `cache ls` and size-bounded gc; a failed touch (read-only cache) is harmless
+    const now = new Date();
+    await utimes(path, now, now).catch(() => undefined);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return undefined; // a corrupt entry is a miss, never a wrong hit
     }
   }
 

@@ -4,7 +4,7 @@ import { normalizeText } from '../../src/ops/clean/normalize.js';
 import { dedupe, dedupeKey } from '../../src/ops/curate/dedupe.js';
 import { Drop, type GlobalOutput, type OpContext, type Row } from '../../src/ops/types.js';
 import { keep, drop } from '../../src/ops/filter/keep.js';
-import { compileExpr } from '../../src/check/expr.js';
+import { compileExpr, type ExprIR } from '../../src/check/expr.js';
 
 const ctx: OpContext = { cell: 'c', seed: 1, baseDir: '.', schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} };
 
@@ -34,7 +34,7 @@ describe('normalize', () => {
 });
 
 describe('keep / drop', () => {
-  const when = { k: 'bin', op: '>=', l: { k: 'call', fn: 'len', args: [{ k: 'col', name: 'text' }] }, r: { k: 'lit', value: 3 } } as const;
+  const when: ExprIR = { k: 'bin', op: '>=', l: { k: 'call', fn: 'len', args: [{ k: 'col', name: 'text' }] }, r: { k: 'lit', value: 3 } };
   it('keep passes rows where the condition holds and drops the others with a reason', () => {
     const fn = keep.map!({ when, reason: 'too short' }, ctx);
     expect(fn({ text: 'abcd' })).toEqual({ text: 'abcd' });

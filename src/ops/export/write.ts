@@ -58,7 +58,7 @@ export const write = defineOp({
   summary: 'write a dataset as JSON Lines: one file per part (train.jsonl, val.jsonl, test.jsonl)',
   doc: '`write "out/"` writes each part of a split to its own file in the folder (a single dataset to `<cell>.jsonl`); `write "out/data.jsonl"` names the file of a single dataset. Files are replaced atomically and their sha256 is reported.',
   params: [
-    { name: 'path', type: { kind: 'path' }, required: true, positional: true, doc: 'output folder, or a .jsonl file for a single dataset' },
+    { name: 'path', type: { kind: 'path', access: 'write' }, required: true, positional: true, doc: 'output folder, or a .jsonl file for a single dataset' },
     { name: 'columns', type: { kind: 'columns' }, doc: 'columns to write, in this order (default: all)' },
   ],
   describe: (p) => `write ${p.path}`,

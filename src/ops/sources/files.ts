@@ -1,22 +1,55 @@
 /** Resolving a source's path or glob to files, at check time and at run time. */
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { SchemaContext, SourceInput } from '../types.js';
 
+/**
+ * `pkg:NAME/rest` names files inside an installed npm package (a dataset shipped on the
+ * registry); found by walking up from the recipe folder to a node_modules that has it.
+ */
+export function packageDir(name: string, from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+export interface ResolvedPath {
+  /** absolute path or glob */
+  abs: string;
+  /** for pkg: paths, the package folder and the label prefix */
+  pkg?: { dir: string; label: string };
+}
+
+export function resolvePath(pattern: string, baseDir: string): ResolvedPath {
+  const m = /^pkg:((?:@[^/]+\/)?[^/]+)\/?(.*)$/.exec(pattern);
+  if (m) {
+    const dir = packageDir(m[1], baseDir);
+    if (!dir) return { abs: join(baseDir, 'node_modules', m[1], m[2]), pkg: { dir: join(baseDir, 'node_modules', m[1]), label: `pkg:${m[1]}` } };
+    return { abs: join(dir, m[2]), pkg: { dir, label: `pkg:${m[1]}` } };
+  }
+  return { abs: isAbsolute(pattern) ? pattern : resolve(baseDir, pattern) };
+}
+
 export function matchFiles(pattern: string, baseDir: string): SourceInput[] {
-  const abs = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
+  const { abs, pkg } = resolvePath(pattern, baseDir);
   let paths: string[];
   if (isDynamicPattern(pattern)) {
-    paths = globSync(pattern, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false });
+    paths = pkg
+      ? globSync(relative(pkg.dir, abs).split('\\').join('/'), { cwd: pkg.dir, absolute: true, onlyFiles: true, dot: false })
+      : globSync(pattern, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false });
   } else if (existsSync(abs) && statSync(abs).isDirectory()) {
     paths = globSync('**/*', { cwd: abs, absolute: true, onlyFiles: true });
   } else {
     paths = existsSync(abs) ? [abs] : [];
   }
   // sorted by relative path, so the dataset does not depend on directory order
+  // labels become row ids: relative to the recipe, or to the package, never machine-specific
+  const labelOf = (p: string) => (pkg ? `${pkg.label}/${relative(pkg.dir, p)}` : relative(baseDir, p)).split('\\').join('/');
   return paths
-    .map((p) => ({ path: p, label: relative(baseDir, p).split('\\').join('/') }))
+    .map((p) => ({ path: p, label: labelOf(p) }))
     .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
@@ -25,7 +58,11 @@ export function checkFilesExist(ctx: SchemaContext, param = 'path'): SourceInput
   const pattern = ctx.params[param] as string;
   const files = matchFiles(pattern, ctx.baseDir);
   if (!files.length) {
-    const abs = resolve(ctx.baseDir, pattern);
+    const { abs, pkg } = resolvePath(pattern, ctx.baseDir);
+    if (pkg && !existsSync(pkg.dir)) {
+      ctx.error(param, `package \`${pkg.label.slice(4)}\` is not installed`, { help: `npm install ${pkg.label.slice(4)}` });
+      return files;
+    }
     ctx.error(param, isDynamicPattern(pattern) ? `no files match \`${pattern}\`` : `file not found: \`${pattern}\``, {
       label: 'nothing to read here',
       notes: [`looked in ${relative(process.cwd(), isDynamicPattern(pattern) ? ctx.baseDir : abs) || '.'}`, 'paths are relative to the recipe file'],
