@@ -123,7 +123,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
     if (!constants.has(name)) {
       throw new UsageError(`--set ${name}: the recipe has no param \`${name}\`${(() => { const c = closest(name, constants.keys()); return c ? `; did you mean \`${c}\`?` : ''; })()}`);
     }
-    constants.set(name, parseOverride(text, constants.get(name)));
+    constants.set(name, parseOverride(name, text, constants.get(name)));
   }
 
   // 4. cells: names, dependencies, order
@@ -174,8 +174,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
       const op = registry.get(s.name);
       if (op?.params.some((p) => p.type.kind === 'dataset' || (p.type.kind === 'list' && p.type.of.kind === 'dataset'))) s.args.forEach((a) => visit(a.value));
     });
-    deps.delete(d.name);
-    return [...deps];
+    return [...deps]; // a self-reference stays: the cycle check reports it
   };
   const deps = new Map([...byName.values()].map((d) => [d.name, depsOf(d)]));
   const order = topoOrder([...byName.keys()], deps, (cycle) => {
@@ -267,7 +266,8 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         params: bound.params,
         baseDir: d.baseDir,
         error: (param, message, extra) => {
-          diagnostics.push(diag(param ? 'E0201' : 'E0114', message, (param && bound.spans[param]) || stage.span, extra ?? {}));
+          const code = message.startsWith('unknown column') ? 'E0201' : param ? 'E0116' : 'E0114';
+          diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
         },
       });
       if (diagnostics.length > before) {
@@ -275,7 +275,12 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         return;
       }
       if (schema?.parts && out.parts && out.parts !== schema.parts) {
-        diagnostics.push(diag('E0115', `\`${op.name}\` cannot run on \`${owner}\`, which has parts (${schema.parts.join(', ')})`, stage.nameSpan, { help: `pick one: \`${owner}.${schema.parts[0]}\`` }));
+        const source = input && index === 1 ? `\`${input.cell}\`` : 'data that';
+        diagnostics.push(
+          diag('E0115', `\`${op.name}\` cannot run on ${source === 'data that' ? 'data that already has' : `${source}, which has`} parts (${schema.parts.join(', ')})`, stage.nameSpan, {
+            help: input && index === 1 ? `read one part: \`cell ${item.name} = ${input.cell}.${schema.parts[0]} | …\`` : `split once per pipeline; read one part of a split cell as \`cell.${schema.parts[0]}\``,
+          }),
+        );
         ok = false;
         return;
       }
@@ -388,14 +393,15 @@ function summarize(input: DatasetRef | undefined, steps: Step[]): string {
   return head + parts.join(' → ');
 }
 
-/** A `--set` value: parsed as an .ftr literal when it is one, else taken as a plain string. */
-function parseOverride(text: string, current: unknown): unknown {
-  if (typeof current === 'string') return text;
+/** A `--set` value: parsed as an .ftr literal of the param's kind (a string param takes the text as is). */
+function parseOverride(name: string, text: string, current: unknown): unknown {
+  if (typeof current === 'string' || current === null) return text;
   const parsed = parseRecipe(`param __set = ${text}`, '--set');
   const item = parsed.ast.items[0];
-  if (parsed.diagnostics.length === 0 && item?.kind === 'param') {
-    const v = literal(item.value);
-    if (v !== undefined) return v;
+  const v = parsed.diagnostics.length === 0 && item?.kind === 'param' ? literal(item.value) : undefined;
+  const kind = (x: unknown) => (Array.isArray(x) ? 'list' : x === null ? 'null' : typeof x);
+  if (v === undefined || kind(v) !== kind(current)) {
+    throw new UsageError(`--set ${name}=${text}: \`${name}\` is a ${kind(current)} (default ${JSON.stringify(current)}), and \`${text}\` is not`);
   }
-  return text;
+  return v;
 }

@@ -100,7 +100,7 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T } {
         return err(diag('E0202', `unknown function \`${e.callee}\``, e.calleeSpan, { notes: [`functions: ${Object.keys(FUNCTIONS).join(', ')}`], help: didYouMean(e.callee, Object.keys(FUNCTIONS)) }));
       }
       if (e.args.length !== fn.args.length) {
-        return err(diag('E0203', `\`${e.callee}\` takes ${fn.args.length} argument${fn.args.length === 1 ? '' : 's'}, got ${e.args.length}`, e.span));
+        return err(diag('E0207', `\`${e.callee}\` takes ${fn.args.length} argument${fn.args.length === 1 ? '' : 's'}, got ${e.args.length}`, e.span));
       }
       const args = e.args.map((a, i) => {
         const r = checkExpr(a.value, scope);

@@ -24,6 +24,8 @@ export interface BindContext {
   /** resolves a cell reference for dataset params, reporting its own errors */
   resolveDataset(e: Expr): DatasetRef | undefined;
   diagnostics: Diagnostic[];
+  /** words the op understands bare (enum values, switches), for did-you-mean on a column miss */
+  hints?: string[];
 }
 
 export interface Bound {
@@ -33,7 +35,8 @@ export interface Bound {
   datasets: Record<string, DatasetRef>;
 }
 
-export function bindArgs(op: OpDef, stage: Stage, ctx: BindContext): Bound {
+export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
+  const ctx: BindContext = { ...outer, hints: [...enumValues(op.params), ...op.params.filter((p) => p.type.kind === 'bool').map((p) => p.name)] };
   const out: Bound = { params: {}, spans: {}, datasets: {} };
   const raw = new Map<ParamSpec, Arg[]>();
   const specs = op.params;
@@ -339,11 +342,13 @@ function checkColumn(e: Expr, ctx: BindContext, spec: ParamSpec): string | undef
   }
   const cols = ctx.input?.columns.map((c) => c.name) ?? [];
   if (ctx.input && !cols.includes(name)) {
+    // `normalize nfkq`: a near miss of an option word is likelier than of a column
+    const hint = e.kind === 'name' ? didYouMean(name, ctx.hints ?? []) : undefined;
     ctx.diagnostics.push(
       diag('E0201', `unknown column \`${name}\``, e.span, {
         label: `not a column of \`${ctx.inputOwner}\``,
         notes: [`columns of \`${ctx.inputOwner}\`: ${cols.join(', ') || '(none)'}`],
-        help: didYouMean(name, cols),
+        help: didYouMean(name, cols) ?? hint,
       }),
     );
     return undefined;
@@ -372,6 +377,12 @@ function checkRatios(t: Extract<ParamType, { kind: 'ratios' }>, e: Expr, spec: P
   const ratios: Record<string, number> = {};
   let ok = true;
   for (const [name, v] of entries) {
+    const c = v.kind === 'name' && typeof ctx.constants.get(v.name) === 'number' ? (ctx.constants.get(v.name) as number) : undefined;
+    if (c !== undefined) {
+      // a recipe param: `80%` was stored as 0.8; a bare 80 means 80%
+      ratios[name] = c > 1 ? c / 100 : c;
+      continue;
+    }
     const n = numberOf(v);
     if (!n || (n.unit && n.unit !== '%')) {
       ctx.diagnostics.push(diag('E0107', `\`${name}\` must be a percentage like 10%, found ${exprWhat(v)}`, v.span));

@@ -320,13 +320,15 @@ class Printer {
   private readonly verbatim = new Set<Item>();
   /** the comment at the end of an item's last line */
   private readonly itemTrailing = new Map<Item, Comment>();
+  /** items whose next item must follow on the very next line (see `proseChains`) */
+  private readonly glued = new Set<Item>();
 
   constructor(private readonly ast: RecipeFile) {}
 
   file(): string {
     const { items, comments } = this.ast;
     const sorted = [...comments].sort((x, y) => x.span.start.offset - y.span.start.offset);
-    const prose = this.proseComments();
+    const { prose, bridging } = this.proseChains();
     const top: Comment[] = [];
     for (const c of sorted) {
       const owner = items.find((it) => inside(it.span, c));
@@ -335,7 +337,14 @@ class Printer {
         continue;
       }
       const prev = [...items].reverse().find((it) => it.span.end.offset <= c.span.start.offset);
-      if (prev && prev.span.end.line === c.span.start.line && !prose.has(c) && !this.itemTrailing.has(prev)) {
+      const sameLine = prev !== undefined && prev.span.end.line === c.span.start.line;
+      if (sameLine && bridging.has(c)) {
+        // `cell a = x ## p` right above `cell b`: the parser chains b's prose through a's line
+        // into the prose above a, so a stays as written with the comment, and b stays under it.
+        this.verbatim.add(prev);
+        this.glued.add(prev);
+        this.itemTrailing.set(prev, c);
+      } else if (sameLine && !prose.has(c) && !this.itemTrailing.has(prev)) {
         this.itemTrailing.set(prev, c);
       } else top.push(c);
     }
@@ -354,21 +363,28 @@ class Printer {
     return out ? out + '\n' : '';
   }
 
-  /** `##` comments that are some item's prose (the lines right above it). */
-  private proseComments(): Set<Comment> {
-    const prose = this.ast.comments.filter((c) => c.prose);
-    const set = new Set<Comment>();
+  /**
+   * `##` comments that are some item's prose (the run of `##` lines right above it, as the
+   * parser attaches them), and those of them with more of the run above (`bridging`).
+   */
+  private proseChains(): { prose: Set<Comment>; bridging: Set<Comment> } {
+    const all = this.ast.comments.filter((c) => c.prose);
+    const prose = new Set<Comment>();
+    const bridging = new Set<Comment>();
     for (const item of this.ast.items) {
       let line = item.span.start.line - 1;
-      for (let i = prose.length - 1; i >= 0; i--) {
-        const p = prose[i];
+      let below: Comment | undefined;
+      for (let i = all.length - 1; i >= 0; i--) {
+        const p = all[i];
         if (p.span.start.line === line) {
-          set.add(p);
+          prose.add(p);
+          if (below) bridging.add(below);
+          below = p;
           line--;
         } else if (p.span.start.line < line) break;
       }
     }
-    return set;
+    return { prose, bridging };
   }
 
   private blankBefore(entries: TopEntry[], i: number): boolean {
@@ -376,10 +392,15 @@ class Printer {
     const cur = entries[i];
     if (cur.startLine - prev.endLine >= 2) return true;
     if (prev.kind !== 'item') return false;
+    if (this.glued.has(prev.item!)) return false;
     // a `##` left at the end of the line above an item would become that item's prose
     if (this.itemTrailing.get(prev.item!)?.prose) return true;
-    const next = entries.slice(i).find((e) => e.kind === 'item')?.item;
-    return next !== undefined && (isCell(prev.item!) || isCell(next));
+    // cells are set apart by a blank line: here, unless the user put one further down
+    let k = i;
+    while (k < entries.length && entries[k].kind !== 'item') k++;
+    if (k === entries.length) return false;
+    for (let j = i + 1; j <= k; j++) if (entries[j].startLine - entries[j - 1].endLine >= 2) return false;
+    return isCell(prev.item!) || isCell(entries[k].item!);
   }
 
   private item(item: Item): string {
@@ -522,7 +543,8 @@ class Printer {
         this.expr(out, e.right, indent, operandPrec(e, 'right'));
         return;
       case 'unary':
-        out.add(e.op === 'not' ? 'not ' : '-');
+        // `- -1`, not `--1`
+        out.add(e.op === 'not' ? 'not ' : leadChar(e.operand, UNARY) === '-' ? '- ' : '-');
         this.expr(out, e.operand, indent, e.op === 'not' ? NOT : UNARY);
         return;
       case 'list':

@@ -15,6 +15,7 @@ import { KEEP_RUNS, recipeId, runGraph, type RunState } from '../runtime/executo
 import { collectGarbage, listEntries, verifyCache } from '../runtime/cache-admin.js';
 import { explainCell } from '../runtime/explain.js';
 import { Store } from '../runtime/store.js';
+import { describeIoError } from '../runtime/io-errors.js';
 import { buildLock, diffLocks, lockText, type Lock } from '../runtime/lockfile.js';
 import { formatFile } from './fmt.js';
 import { graphText } from './graph-text.js';
@@ -187,6 +188,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (e instanceof UsageError) {
       io.err(`ftr: ${e.message}\n`);
       return EXIT.usage;
+    }
+    const io_ = describeIoError(e);
+    if (io_) {
+      io.err(`ftr: ${io_}\n`);
+      return EXIT.run;
     }
     throw e;
   }

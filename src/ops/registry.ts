@@ -8,10 +8,12 @@ import { normalize } from './clean/normalize.js';
 import { chunk } from './text/chunk.js';
 import { keep, drop } from './filter/keep.js';
 import { dedupe } from './curate/dedupe.js';
+import { dedupe_near } from './curate/dedupe_near.js';
+import { decontaminate } from './curate/decontaminate.js';
 import { split } from './split/split.js';
 import { concat } from './combine/concat.js';
 import { write } from './export/write.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, dedupe, split, write];
+const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, dedupe, dedupe_near, decontaminate, split, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

@@ -216,7 +216,7 @@ export class AstBuilder {
       case 'block':
         return { kind: 'block', entries: ((c.blockEntry ?? []) as CstNode[]).map((e) => this.blockEntry(e)).filter((e): e is BlockEntry => !!e), span };
       case 'nameOrCall': {
-        const id = tok(c, 'Identifier');
+        const id = tok(c, 'ValueName');
         if (!id || id.isInsertedInRecovery) return { kind: 'error', span };
         const paren = sub(c, 'parenArgs');
         if (!paren) return { kind: 'name', name: id.image, span };

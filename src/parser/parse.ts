@@ -60,10 +60,14 @@ export function parseRecipe(source: string, file: string): ParseResult {
   return { ast: { file, source, items, comments }, diagnostics };
 }
 
-/** An item keyword starts an item unless it is used as an argument name (`seed: 7`). */
+/**
+ * An item keyword starts an item when it is the first token of its line and not an argument
+ * name (`seed: 7`); elsewhere it is a plain name (`keep source == "faq"`).
+ */
 function isItemStart(tokens: IToken[], i: number): boolean {
   const t = tokens[i];
-  return ITEM_KEYWORDS.includes(t.image) && t.tokenType.name !== 'Identifier' && tokens[i + 1]?.tokenType.name !== 'Colon';
+  const firstOnLine = i === 0 || (tokens[i - 1].endLine ?? 0) < (t.startLine ?? 0);
+  return firstOnLine && ITEM_KEYWORDS.includes(t.image) && t.tokenType.name !== 'Identifier' && tokens[i + 1]?.tokenType.name !== 'Colon';
 }
 
 /** `cel x = …` at the start of a line: a misspelt item keyword, not an argument of the item above. */
@@ -138,6 +142,13 @@ function syntaxDiagnostic(err: IRecognitionException, chunk: IToken[], b: AstBui
   if (!eof && token.tokenType.name === 'Identifier') {
     const kw = closest(token.image, KEYWORDS);
     if (kw && expected.includes(`'${kw}'`)) help = `did you mean \`${kw}\`?`;
+  }
+  if (err.name === 'NotAllInputParsedException') {
+    const kw = token.tokenType.name === 'Identifier' ? closest(token.image, KEYWORDS) : undefined;
+    return diag('E0002', `unexpected ${found} after the end of the ${rule.replace(/Item$/, '') || 'item'}`, span, {
+      label: 'the item is complete before this',
+      help: kw ? `did you mean \`${kw}\`?` : 'start a new item on its own line, or remove this',
+    });
   }
   const label = pointAfterPrev ? `expected ${expected} here` : `expected ${expected}`;
   if (rule === 'parenArgs' || expected.includes("')'")) notes.push('an opening `(` needs a matching `)`');

@@ -109,7 +109,8 @@ export class FtrParser extends CstParser {
       IGNORE_AMBIGUITIES: true,
       DEF: [
         { GATE: () => this.adjacent(), ALT: () => this.SUBRULE(this.parenArgs) },
-        { ALT: () => this.MANY({ GATE: () => this.sameLine(), DEF: () => this.SUBRULE(this.bareArg) }) },
+        // a trailing comma carries the argument list over to the next line
+        { ALT: () => this.MANY({ GATE: () => this.sameLine() || this.LA(0).tokenType === T.Comma, DEF: () => this.SUBRULE(this.bareArg) }) },
       ],
     });
   });
@@ -196,10 +197,19 @@ export class FtrParser extends CstParser {
     });
   });
 
+  /** `a -1` in an argument list is two arguments, `a - 1` and `a-1` a subtraction (as in Swift). */
+  private startsNegativeArg(): boolean {
+    const minus = this.LA(1);
+    if (minus.tokenType !== T.Minus) return false;
+    const prev = this.LA(0);
+    const next = this.LA(2);
+    return minus.startOffset > (prev.endOffset ?? 0) + 1 && next.startOffset === (minus.endOffset ?? 0) + 1;
+  }
+
   public addExpr = this.RULE('addExpr', () => {
     this.SUBRULE(this.mulExpr);
     this.MANY({
-      GATE: () => this.sameLine(),
+      GATE: () => this.sameLine() && !this.startsNegativeArg(),
       DEF: () => {
         this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
         this.SUBRULE2(this.mulExpr);
@@ -257,7 +267,8 @@ export class FtrParser extends CstParser {
   });
 
   public nameOrCall = this.RULE('nameOrCall', () => {
-    this.CONSUME(T.Identifier);
+    // item keywords are fine as column names inside a value: `keep source == "faq"`
+    this.CONSUME(T.ValueName);
     this.OPTION({ GATE: () => this.adjacent(), DEF: () => this.SUBRULE(this.parenArgs) });
   });
 

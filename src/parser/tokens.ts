@@ -6,33 +6,35 @@ import { createToken, Lexer, type CustomPatternMatcherFunc, type IToken, type To
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f\uFEFF]+/, group: Lexer.SKIPPED });
 /** `##` prose: the notebook's text cells. Kept (in a group) so the AST and formatter see them. */
-export const Prose = createToken({ name: 'Prose', pattern: /##[^\n]*/, group: 'comments', label: "'## prose'" });
-export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments', label: "'# comment'" });
+export const Prose = createToken({ name: 'Prose', pattern: /##[^\r\n]*/, group: 'comments', label: "'## prose'" });
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, group: 'comments', label: "'# comment'" });
 
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
 /** Names allowed after `name:` even when they are keywords (`seed: 7`). */
 export const AnyName = createToken({ name: 'AnyName', pattern: Lexer.NA, label: 'a name' });
-Identifier.CATEGORIES = [AnyName];
+/** Names usable as values (columns, params): identifiers and item keywords, not operators. */
+export const ValueName = createToken({ name: 'ValueName', pattern: Lexer.NA, label: 'a name' });
+Identifier.CATEGORIES = [AnyName, ValueName];
 
-function keyword(word: string): TokenType {
+function keyword(word: string, valueName = false): TokenType {
   return createToken({
     name: word[0].toUpperCase() + word.slice(1),
     pattern: new RegExp(word),
     longer_alt: Identifier,
-    categories: [AnyName],
+    categories: valueName ? [AnyName, ValueName] : [AnyName],
     label: `'${word}'`,
   });
 }
 
-export const Recipe = keyword('recipe');
-export const Seed = keyword('seed');
-export const Param = keyword('param');
-export const Use = keyword('use');
+export const Recipe = keyword('recipe', true);
+export const Seed = keyword('seed', true);
+export const Param = keyword('param', true);
+export const Use = keyword('use', true);
 export const As = keyword('as');
-export const Source = keyword('source');
-export const Cell = keyword('cell');
-export const Show = keyword('show');
-export const Export = keyword('export');
+export const Source = keyword('source', true);
+export const Cell = keyword('cell', true);
+export const Show = keyword('show', true);
+export const Export = keyword('export', true);
 export const And = keyword('and');
 export const Or = keyword('or');
 export const Not = keyword('not');
@@ -163,6 +165,7 @@ export const allTokens: TokenType[] = [
   Null,
   Identifier,
   AnyName,
+  ValueName,
 ];
 
 export const ftrLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });

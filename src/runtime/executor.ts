@@ -7,6 +7,7 @@ import type { Graph, GraphCell, Step } from '../check/graph.js';
 import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet } from '../ops/types.js';
 import type { Listener, Row, RunEvent } from './events.js';
 import { keyOf } from './hash.js';
+import { describeIoError } from './io-errors.js';
 import { DEFAULT_SHARD_ROWS, rowSet, ShardWriter } from './shards.js';
 import { stagePreimage, stagesOf, stepSeed, type Stage, type StagePreimage } from './stages.js';
 import { MAIN_PART, manifestHash, manifestRows, Store, type Manifest, type ShardRef } from './store.js';
@@ -120,7 +121,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       failed.add(name);
       counts.failed++;
       status = 'failed';
-      const message = e instanceof OpError ? e.message : (e as Error).stack ?? String(e);
+      const message = e instanceof OpError ? e.message : describeIoError(e) ?? (e as Error).stack ?? String(e);
       emit({ v: 1, type: 'cell', cell: name, status: 'failed', error: message });
     }
   }
@@ -287,6 +288,10 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         const { id, ...fields } = item.row;
         await out.add({ id: id === undefined || id === null || id === '' ? `${inp.label}:${item.line}` : String(id), source: cell.name, ...fields });
         ctx.progress(++rows);
+      }
+      // the cache key used the file's content hash from before the read: it must still hold
+      if ((await store.fileHash(inp.path)) !== preimage.files![i].hash) {
+        throw new OpError(`${inp.label} changed while it was being read — nothing from it was kept; run again when it is complete`);
       }
       const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped };
       await store.putAction(fileKey, entry);

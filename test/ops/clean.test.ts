@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { htmlToText, strip_html } from '../../src/ops/clean/strip_html.js';
 import { normalizeText } from '../../src/ops/clean/normalize.js';
-import { dedupe, dedupeKey } from '../../src/ops/curate/dedupe.js';
-import { Drop, type GlobalOutput, type OpContext, type Row } from '../../src/ops/types.js';
+import { Drop, type OpContext } from '../../src/ops/types.js';
 import { keep, drop } from '../../src/ops/filter/keep.js';
 import { compileExpr, type ExprIR } from '../../src/check/expr.js';
 
@@ -47,44 +46,5 @@ describe('keep / drop', () => {
     expect((fn({ text: 'abcd' }) as Drop).reason).toBe('len(text) >= 3');
     expect(fn({ text: 'ab' })).toEqual({ text: 'ab' });
     expect(compileExpr(when)({ text: null })).toBe(false);
-  });
-});
-
-describe('dedupe', () => {
-  async function run(rows: Row[], params: Record<string, unknown>) {
-    const kept: Row[] = [];
-    const dropped: { id: unknown; detail?: string }[] = [];
-    const out: GlobalOutput = {
-      async emit(row) {
-        kept.push(row);
-      },
-      async drop(row, _reason, detail) {
-        dropped.push({ id: row.id, detail });
-      },
-      note() {},
-    };
-    await dedupe.global!.run({ count: rows.length, async *rows() { yield* rows; } }, { columns: ['text'], fold: true, keep: 'first', ...params }, ctx, out, {});
-    return { kept: kept.map((r) => r.id), dropped };
-  }
-  const rows = [
-    { id: 'a', text: 'Hello  world' },
-    { id: 'b', text: 'hello world' },
-    { id: 'c', text: 'other' },
-    { id: 'd', text: 'HELLO WORLD!!' },
-    { id: 'e', text: 'Hello world, longer? no: same key below' },
-  ];
-  it('folds case and whitespace and keeps the first copy by default', async () => {
-    const r = await run(rows, {});
-    expect(r.kept).toEqual(['a', 'c', 'd', 'e']);
-    expect(r.dropped).toEqual([{ id: 'b', detail: 'duplicate of a' }]);
-  });
-  it('keep last / longest, and exact comparison without fold', async () => {
-    expect((await run(rows, { keep: 'last' })).kept).toEqual(['b', 'c', 'd', 'e']);
-    const longest = await run([{ id: 'x', text: 'ab' }, { id: 'y', text: 'AB' }], { keep: 'longest' });
-    expect(longest.kept).toEqual(['x']);
-    expect((await run(rows, { fold: false })).kept).toEqual(['a', 'b', 'c', 'd', 'e']);
-  });
-  it('keys on several columns', () => {
-    expect(dedupeKey({ a: 'x', b: 'y' }, ['a', 'b'], false)).not.toBe(dedupeKey({ a: 'xy', b: '' }, ['a', 'b'], false));
   });
 });

@@ -192,9 +192,11 @@ describe('items', () => {
     expect(exp.pipeline.stages.map((s) => s.name)).toEqual(['parts', 'write']);
   });
 
-  it('several items may share a line', () => {
-    const ast = parseOk('param x = 3 cell y = z');
-    expect(ast.items.map((i) => i.kind)).toEqual(['param', 'cell']);
+  it('each item starts on its own line: an item keyword later on a line is reported', () => {
+    const r = parseRecipe('param x = 3 cell y = z', 't.ftr');
+    expect(r.ast.items.map((i) => i.kind)).toEqual(['param']);
+    expect(r.diagnostics.map((d) => [d.code, pos(d)])).toEqual([['E0002', '1:13']]);
+    expect(r.diagnostics[0].message).toContain('unexpected keyword `cell`');
   });
 });
 
@@ -225,7 +227,7 @@ describe('pipelines and arguments', () => {
     const c = cellAt(r.ast, 0);
     expect(c.pipeline.stages[1]).toMatchObject({ name: 'dedupe', args: [] });
     expect(r.diagnostics.map((d) => [d.code, pos(d)])).toEqual([['E0002', '2:3']]);
-    expect(r.diagnostics[0].message).toContain('found name `label`');
+    expect(r.diagnostics[0].message).toContain('unexpected name `label`');
   });
 
   it('bare args: positional, named, keyword-named (`seed: 7`), with values of every kind', () => {
@@ -278,15 +280,7 @@ describe('pipelines and arguments', () => {
     ]);
   });
 
-  /*
-   * BUG (src/parser/parser.ts, rule `bareArg` / `stage`): the README ("end a line with `,` to
-   * continue") and the comment on `bareArg` promise that a trailing comma lets bare arguments
-   * continue on the next line. The `sameLine()` gate on the bare-argument MANY compares the next
-   * token with the comma's line, so the continuation is refused:
-   *   input:    cell raw = concat tickets,\n  faq
-   *   expected: no diagnostics; concat args [tickets, faq]
-   *   actual:   E0002 at 2:3 "expected something else, found name `faq`"; args [tickets]
-   */
+  // regression (src/parser/parser.ts, rule `bareArg` / `stage`): the README ("end a line with `,` to
   it('a trailing comma lets bare args continue on the next line', () => {
     const ast = parseOk('cell raw = concat tickets,\n  faq');
     expect(strip(cellAt(ast, 0).pipeline.stages[0].args)).toEqual([
@@ -297,16 +291,7 @@ describe('pipelines and arguments', () => {
 });
 
 describe('keywords that are also column names', () => {
-  /*
-   * BUG (src/parser/parse.ts `isItemStart`/`splitItems`, and src/parser/parser.ts `primary`):
-   * every source row carries a `source` column (src/ops/common.ts `withProvenance`), and the
-   * checker lists it ("columns of `t`: id, source, …"), but the word `source` anywhere in a
-   * pipeline starts a new item, and `primary` has no alternative for keyword tokens, so the
-   * column cannot be used in an expression at all:
-   *   input:    cell a = t | keep source == "faq.csv"
-   *   expected: no diagnostics; keep's argument is binary `==` of name `source` and "faq.csv"
-   *   actual:   E0002 at 1:26 "expected a name, found `==`"; keep is left with no argument
-   */
+  // regression (src/parser/parse.ts `isItemStart`/`splitItems`, and src/parser/parser.ts `primary`):
   it('the `source` provenance column can be used in an expression', () => {
     const ast = parseOk('cell a = t | keep source == "faq.csv"');
     expect(strip(cellAt(ast, 0).pipeline.stages[1].args)).toEqual([
@@ -348,14 +333,7 @@ describe('comments and prose', () => {
     expect(cellAt(ast, 0).pipeline.stages[0].args).toHaveLength(1);
   });
 
-  /*
-   * BUG (src/parser/tokens.ts, the `Prose` and `Comment` token patterns match up to `\n` only):
-   * with CRLF line ends the `\r` becomes part of the comment, so prose carries carriage returns
-   * into the AST (and from there into the UI and reports):
-   *   input:    "## Hello\r\n## World\r\ncell a = t\r\n"
-   *   expected: prose "Hello\nWorld"; comment texts "## Hello", "## World"
-   *   actual:   prose "Hello\r\nWorld\r"; comment texts "## Hello\r", "## World\r"
-   */
+  // regression (src/parser/tokens.ts, the `Prose` and `Comment` token patterns match up to `\n` only):
   it('CRLF line ends do not leak into prose or comments', () => {
     const ast = parseOk('## Hello\r\n## World\r\ncell a = t # c\r\n');
     expect(ast.items[0].prose).toBe('Hello\nWorld');

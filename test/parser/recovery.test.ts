@@ -169,15 +169,7 @@ describe('misspelt item keywords', () => {
     expect(r.diagnostics[0].help).toBeUndefined();
   });
 
-  /*
-   * BUG (src/parser/parse.ts `syntaxDiagnostic`/`expectedFrom`): tokens left over after a complete
-   * item raise Chevrotain's "Redundant input, expecting EOF" error, which `expectedFrom` cannot
-   * read, so the message is "expected something else" and the keyword did-you-mean in
-   * `syntaxDiagnostic` (which needs the expected keyword in that text) never fires:
-   *   input:    use "lib.ftr" az lib
-   *   expected: E0002 at 1:15 with help "did you mean `as`?"
-   *   actual:   E0002 at 1:15 "expected something else, found name `az`", no help
-   */
+  // regression (src/parser/parse.ts `syntaxDiagnostic`/`expectedFrom`): tokens left over after a complete
   it('a misspelt `as` in `use` gets a did-you-mean', () => {
     const r = parseRecipe('use "lib.ftr" az lib', 't.ftr');
     expect(r.diagnostics.map((d) => [d.code, pos(d)])).toEqual([['E0002', '1:15']]);

@@ -1,61 +1,157 @@
-import { createHash } from 'node:crypto';
-import { defineOp, type Row } from '../types.js';
+import xxhash from 'xxhash-wasm';
+import { defineOp, type Row, type SchemaContext } from '../types.js';
 import { requireColumns } from '../common.js';
 import { normalizeText } from '../clean/normalize.js';
 
-/** The text two rows are compared on: chosen columns, optionally case/space/unicode-folded. */
-export function dedupeKey(row: Row, columns: string[], fold: boolean): string {
-  const h = createHash('sha1');
+type XXHash = Awaited<ReturnType<typeof xxhash>>;
+let xxhashApi: Promise<XXHash> | undefined;
+
+/** xxhash-wasm compiles its module asynchronously: do it once, on first use. */
+export function loadXxhash(): Promise<XXHash> {
+  return (xxhashApi ??= xxhash());
+}
+
+export type KeepPolicy = 'first' | 'last' | 'longest' | 'highest';
+export const KEEP_POLICIES = ['first', 'last', 'longest', 'highest'] as const;
+
+/** The text two rows are compared on: chosen columns, optionally case/space/unicode-folded, NUL-separated. */
+export function dedupeText(row: Row, columns: string[], fold: boolean): string {
+  let out = '';
   for (const c of columns) {
     const v = row[c];
     const s = typeof v === 'string' ? v : JSON.stringify(v ?? null);
-    h.update(fold ? normalizeText(s, { form: 'nfkc', whitespace: true, lowercase: true, controls: true }) : s);
-    h.update('\u0000');
+    out += (fold ? normalizeText(s, { form: 'nfkc', whitespace: true, lowercase: true, controls: true }) : s) + '\u0000';
   }
-  return h.digest('base64');
+  return out;
+}
+
+/** xxh64 of the compared text (64 bits: about 3·10⁻⁸ odds of any collision among a million distinct rows). */
+export function dedupeKey(hasher: XXHash, row: Row, columns: string[], fold: boolean): bigint {
+  return hasher.h64(dedupeText(row, columns, fold));
+}
+
+/** Characters in the compared columns, for `keep longest`. */
+export function rowLength(row: Row, columns: string[]): number {
+  let n = 0;
+  for (const c of columns) {
+    const v = row[c];
+    n += typeof v === 'string' ? v.length : v === null || v === undefined ? 0 : JSON.stringify(v).length;
+  }
+  return n;
+}
+
+/** The `score` column as a number (missing, null or not numeric: −∞, so it never wins). */
+export function scoreOf(row: Row, column: string | undefined): number {
+  if (!column) return 0;
+  const v = row[column];
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : -Infinity;
+}
+
+/** Does a candidate beat the current pick under the policy? Candidates come in input order, ties keep the earlier one. */
+export function beats(keep: KeepPolicy, candidate: number, current: number): boolean {
+  switch (keep) {
+    case 'first':
+      return false;
+    case 'last':
+      return true;
+    case 'longest':
+    case 'highest':
+      return candidate > current;
+  }
+}
+
+/** Shared schema checks for ops with a keep policy: `highest` needs a numeric `score` column. */
+export function checkKeep(ctx: SchemaContext): void {
+  const keep = ctx.params.keep as KeepPolicy;
+  const score = ctx.params.score as string | undefined;
+  if (keep === 'highest' && !score) {
+    ctx.error('keep', '`keep highest` needs a `score` column', { help: 'add `score: <column>` naming a numeric column; the row with the highest value stays' });
+  }
+  if (score) {
+    const col = ctx.input?.columns.find((c) => c.name === score);
+    if (col && col.type !== 'number' && col.type !== 'any') {
+      ctx.error('score', `\`score\` column \`${score}\` holds ${col.type} values, not numbers`, { help: 'name a numeric column' });
+    }
+    if (keep !== 'highest') ctx.error('score', '`score` is only used with `keep highest`', { help: 'write `keep highest score: ' + score + '`, or remove `score`' });
+  }
+}
+
+/** Why the kept copy won, for the rejects' detail. */
+export function keptWhy(keep: KeepPolicy, keptValue: number, value: number): string {
+  if (keep === 'longest') return ` (kept the longest: ${keptValue} > ${value} chars)`;
+  if (keep === 'highest') return ` (kept the highest score: ${fmtScore(keptValue)} vs ${fmtScore(value)})`;
+  return '';
+}
+
+function fmtScore(n: number): string {
+  return Number.isFinite(n) ? String(Math.round(n * 1e4) / 1e4) : 'none';
 }
 
 export const dedupe = defineOp({
   name: 'dedupe',
-  version: 1,
+  version: 2,
   kind: 'global',
   summary: 'drop exact duplicates on one or more columns (after folding case, spaces and unicode forms)',
-  doc: 'Rows are equal when the chosen columns are equal; with `fold` (default) the comparison ignores case, whitespace runs and unicode compatibility forms. Which copy stays is set by `keep`; the others are dropped with reason "duplicate" and the id of the row kept. Memory holds one hash per distinct row, not the rows.',
+  doc: 'Rows are equal when the chosen columns are equal; with `fold` (default) the comparison ignores case, whitespace runs and unicode compatibility forms. Rows are compared by the 64-bit xxhash of that text. Which copy stays is set by `keep`: the first, the last, the longest (characters in the compared columns) or the one with the highest `score` (ties keep the earlier row); the others are dropped with reason "duplicate" and the id of the row kept. Memory holds one hash per distinct row and 4 bytes per row, not the rows.',
   params: [
     { name: 'columns', type: { kind: 'columns' }, positional: true, default: ['text'], doc: 'columns that make two rows duplicates' },
-    { name: 'keep', type: { kind: 'enum', values: ['first', 'last', 'longest'] }, default: 'first', doc: 'which copy stays' },
+    { name: 'keep', type: { kind: 'enum', values: KEEP_POLICIES }, default: 'first', doc: 'which copy stays: first, last, longest, or highest (by `score`)' },
+    { name: 'score', type: { kind: 'column' }, doc: 'numeric column for `keep highest` (missing values never win)' },
     { name: 'fold', type: { kind: 'bool' }, default: true, doc: 'compare after NFKC, lowercasing and whitespace collapsing' },
   ],
-  describe: (p) => `dedupe ${(p.columns as string[]).join(', ')}`,
+  describe: (p) => `dedupe ${(p.columns as string[]).join(', ')}${p.keep !== 'first' ? ` keep ${p.keep}` : ''}`,
   schema(ctx) {
     requireColumns(ctx, 'columns', ctx.params.columns as string[]);
+    checkKeep(ctx);
     return ctx.input!;
   },
   global: {
     async run(input, params, ctx, out) {
+      const hasher = await loadXxhash();
       const columns = params.columns as string[];
       const fold = params.fold as boolean;
-      const keep = params.keep as 'first' | 'last' | 'longest';
-      // winner index and id per key; the second pass emits winners in input order
-      const best = new Map<string, { index: number; id: unknown; size: number }>();
+      const keep = params.keep as KeepPolicy;
+      const score = params.score as string | undefined;
+      // pass 1: a slot per distinct key; per slot the winner's index, id and value (length or score)
+      const slots = new Map<bigint, number>();
+      const slotOf = new Int32Array(input.count);
+      const winner: number[] = [];
+      const winnerId: unknown[] = [];
+      const value: number[] = [];
       let i = 0;
       for await (const row of input.rows()) {
-        const key = dedupeKey(row, columns, fold);
-        const size = columns.reduce((n, c) => n + String(row[c] ?? '').length, 0);
-        const prev = best.get(key);
-        if (!prev || keep === 'last' || (keep === 'longest' && size > prev.size)) best.set(key, { index: i, id: row.id, size });
+        const key = dedupeKey(hasher, row, columns, fold);
+        const v = keep === 'longest' ? rowLength(row, columns) : keep === 'highest' ? scoreOf(row, score) : 0;
+        let slot = slots.get(key);
+        if (slot === undefined) {
+          slot = winner.length;
+          slots.set(key, slot);
+          winner.push(i);
+          winnerId.push(row.id);
+          value.push(v);
+        } else if (beats(keep, v, value[slot])) {
+          winner[slot] = i;
+          winnerId[slot] = row.id;
+          value[slot] = v;
+        }
+        slotOf[i] = slot;
         i++;
         if (i % 1000 === 0) ctx.progress(i);
       }
+      // pass 2: winners in input order, the other copies dropped with the winner's id
       i = 0;
       for await (const row of input.rows()) {
-        const winner = best.get(dedupeKey(row, columns, fold))!;
-        if (winner.index === i) await out.emit(row);
-        else await out.drop(row, 'duplicate', `duplicate of ${String(winner.id)}`);
+        const slot = slotOf[i];
+        if (winner[slot] === i) await out.emit(row);
+        else {
+          const why = keep === 'longest' ? keptWhy(keep, value[slot], rowLength(row, columns)) : keep === 'highest' ? keptWhy(keep, value[slot], scoreOf(row, score)) : '';
+          await out.drop(row, 'duplicate', `duplicate of ${String(winnerId[slot])}${why}`);
+        }
         i++;
       }
-      const dupes = i - best.size;
-      out.note(`${dupes.toLocaleString('en-US')} duplicate${dupes === 1 ? '' : 's'} in ${i.toLocaleString('en-US')} rows`);
+      const dupes = i - winner.length;
+      out.note(`${dupes.toLocaleString('en-US')} duplicate${dupes === 1 ? '' : 's'} in ${i.toLocaleString('en-US')} rows (keep ${keep})`);
     },
   },
 });

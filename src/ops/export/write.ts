@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { defineOp, type RowSet } from '../types.js';
 import { MAIN_PART } from '../../runtime/store.js';
 
@@ -20,8 +20,26 @@ export function targetsOf(partNames: string[], path: string, cell: string, baseD
 }
 
 /** Write rows as JSONL to `dest` atomically; returns the content hash. */
+/** Partial files of writers that were killed (`<dest>.tmp-<pid>` of a dead pid). */
+function sweepStaleTmp(dest: string): void {
+  const prefix = `${basename(dest)}.tmp-`;
+  for (const name of readdirSync(dirname(dest))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    let alive = pid === process.pid;
+    try {
+      if (!alive) process.kill(pid, 0);
+      alive = true;
+    } catch {
+      // no such process: its partial file is garbage
+    }
+    if (!alive) rmSync(join(dirname(dest), name), { force: true });
+  }
+}
+
 async function writeJsonl(rows: RowSet, dest: string, columns?: string[]): Promise<{ sha256: string; rows: number }> {
   mkdirSync(dirname(dest), { recursive: true });
+  sweepStaleTmp(dest);
   const tmp = `${dest}.tmp-${process.pid}`;
   const fh = await open(tmp, 'w');
   const h = createHash('sha256');
