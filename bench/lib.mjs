@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The ftr checkout measured: this repository, or FTR_BENCH_ROOT (a built copy elsewhere, e.g. a
+ * snapshot of a commit, so that concurrent rebuilds of dist/ do not change the code mid-run).
+ */
+export const ROOT = process.env.FTR_BENCH_ROOT ? resolve(process.env.FTR_BENCH_ROOT) : resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const FTR = join(ROOT, 'bin', 'ftr.js');
 
 /** Fail early, with a hint, when `npm run build` has not been run. */

@@ -14,8 +14,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fmtInt, fmtMs, FTR, median, requireBuild, runTimed, table, tempDir } from './lib.mjs';
+import { fmtInt, fmtMs, FTR, median, requireBuild, ROOT, runTimed, table, tempDir } from './lib.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -31,13 +32,15 @@ const ITER = Number(opt.iterations);
 const CLI_RUNS = Number(opt['cli-runs']);
 
 requireBuild();
-const { parseRecipe } = await import('../dist/parser/parse.js');
-const { checkRecipe } = await import('../dist/check/checker.js');
-const { registry } = await import('../dist/ops/registry.js');
+if (!opt.json) console.log(`measuring ${ROOT}\n`);
+const dist = (p) => pathToFileURL(join(ROOT, 'dist', p)).href;
+const { parseRecipe } = await import(dist('parser/parse.js'));
+const { checkRecipe } = await import(dist('check/checker.js'));
+const { registry } = await import(dist('ops/registry.js'));
 
 const LABELS = ['billing', 'shipping', 'account', 'product', 'refund'];
 
-/** One block of cells (~40 lines); `i` keeps names unique. */
+/** One block of cells (~44 lines); `i` keeps names unique. */
 function block(i) {
   const l = LABELS[i % LABELS.length];
   return `
@@ -64,6 +67,10 @@ cell clean${i} = raw${i}
   | keep label in ["billing", "shipping", "account", "product"] or starts_with(lower(label), "${l[0]}") reason: "unknown label"
   | drop text ~ /refund|charge ?back|(?:money|cash) back/i and words(text) * 2 + 1 < 7 reason: "short refund noise"
   | keep not (contains(text, "lorem ipsum") or ends_with(trim(text), "...")) "placeholder"
+  | keep(
+      len(text) >= min_chars or present(label),
+      reason: "empty after cleaning"
+    )
 
 # keep the longest copy of each text/label pair
 cell unique${i} = clean${i} | dedupe [text, label] keep: longest fold: true
@@ -149,9 +156,9 @@ const check = measure(() => {
 // Imports are timed apart from the call, so module loading and parser construction do not count.
 const coldScript = `
   const t0 = performance.now();
-  const { parseRecipe } = await import(${JSON.stringify(new URL('../dist/parser/parse.js', import.meta.url).href)});
-  const { checkRecipe } = await import(${JSON.stringify(new URL('../dist/check/checker.js', import.meta.url).href)});
-  const { registry } = await import(${JSON.stringify(new URL('../dist/ops/registry.js', import.meta.url).href)});
+  const { parseRecipe } = await import(${JSON.stringify(dist('parser/parse.js'))});
+  const { checkRecipe } = await import(${JSON.stringify(dist('check/checker.js'))});
+  const { registry } = await import(${JSON.stringify(dist('ops/registry.js'))});
   const t1 = performance.now();
   const text = (await import('node:fs')).readFileSync(process.argv[2], 'utf8');
   const fn = process.argv[3] === 'parse' ? () => parseRecipe(text, 'bench.ftr') : () => checkRecipe(process.argv[2], registry);

@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeGenerator, writeTickets } from './gen-tickets.mjs';
-import { events, fmtInt, FTR, median, requireBuild, runTimed, table, tempDir } from './lib.mjs';
+import { events, fmtInt, FTR, median, requireBuild, ROOT, runTimed, table, tempDir } from './lib.mjs';
 import { printSummary, summarize } from './profile-summary.mjs';
 
 const { values: opt } = parseArgs({
@@ -38,6 +38,7 @@ const ROWS = Number(opt['rows-per-file']);
 const CACHED_RUNS = Number(opt['cached-runs']);
 
 requireBuild();
+if (!opt.json) console.log(`measuring ${ROOT}\n`);
 
 const RECIPE = `## Benchmark: quickstart-like cleaning over a folder of JSONL ticket exports.
 recipe bench_pipeline
@@ -91,7 +92,10 @@ async function ftrRun(dir, cache, nodeFlags = []) {
       cellPeak[current] = Math.max(cellPeak[current] ?? 0, mb);
     },
   });
-  if (r.code !== 0) throw new Error(`ftr run exited ${r.code}\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  if (r.code !== 0) {
+    if (!opt.keep) rmSync(root, { recursive: true, force: true });
+    throw new Error(`ftr run exited ${r.code}\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  }
   const ev = events(r.stdout);
   const cells = {};
   for (const e of ev) if (e.type === 'cell' && (e.status === 'done' || e.status === 'cached')) cells[e.cell] = { ...e, peakRssMb: cellPeak[e.cell] };
@@ -116,11 +120,16 @@ const cellTable = (run) => table(['cell', 'status', 'rows in', 'rows out', 'time
 async function cachedRuns(dir, cache) {
   const runs = [];
   for (let k = 0; k < CACHED_RUNS; k++) runs.push(await ftrRun(dir, cache));
-  for (const r of runs) if (r.counts.cached !== Object.keys(r.cells).length) throw new Error(`a re-run was not fully cached: ${JSON.stringify(r.counts)}`);
+  // measured, not asserted: a re-run that recomputed something is reported, with the cells
+  for (const r of runs) {
+    const ran = Object.values(r.cells).filter((c) => c.status !== 'cached').map((c) => c.cell);
+    if (ran.length) warnings.push(`a "cached" re-run in ${dir} recomputed ${ran.join(', ')} (${s1(r.wallMs)} s)`);
+  }
   return { medianMs: median(runs.map((r) => r.wallMs)), runMedianMs: median(runs.map((r) => r.runMs)), minMs: Math.min(...runs.map((r) => r.wallMs)), peakRssMb: median(runs.map((r) => r.peakRssMb ?? 0)), runs };
 }
 
-const result = { rows: FILES * ROWS, files: FILES, rowsPerFile: ROWS, dataMB: bytes / 1e6, root, loadavgStart: loadavg() };
+const warnings = [];
+const result = { warnings, rows: FILES * ROWS, files: FILES, rowsPerFile: ROWS, dataMB: bytes / 1e6, root, loadavgStart: loadavg() };
 
 log(`small (${fmtInt(ROWS)} rows): cold run…`);
 result.smallCold = await ftrRun(small, 'cache');
@@ -173,9 +182,11 @@ if (opt.json) {
       ],
     ),
   );
+  for (const w of warnings) log(`WARNING: ${w}`);
   log('\nwall: the whole `node bin/ftr.js run` process; runGraph: the run-end event\'s durationMs (executing the graph, without Node start-up, imports and check).');
   log(`load average (1/5/15 min) at start: ${result.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end: ${result.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}`);
   log(`\n(c) took ${((100 * result.append.wallMs) / result.cold.wallMs).toFixed(0)}% of the cold full run's wall time.`);
+  log(`source files / 10k-row shards computed / reused in (c): ${Object.values(result.append.cells).filter((c) => c.shards).map((c) => `${c.cell} ${c.shards.computed} / ${c.shards.reused}`).join(', ')}`);
   log(`cached re-run target (< 1 s): small ${result.target1s.small ? 'met' : 'MISSED'} (${s1(result.smallCached.medianMs)} s), big ${result.target1s.big ? 'met' : 'MISSED'} (${s1(result.cached.medianMs)} s)`);
   log('\nper cell, (a) cold run:');
   log(cellTable(result.cold));

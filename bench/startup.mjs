@@ -70,6 +70,7 @@ export function startupTable(s) {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '7' }, json: { type: 'boolean', default: false } } });
   requireBuild();
+  if (!opt.json) console.log(`measuring ${ROOT}\n`);
   const s = await startupBreakdown(Number(opt.runs));
   console.log(opt.json ? JSON.stringify(s, null, 2) : startupTable(s));
 }

@@ -223,7 +223,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
           ok = false; // upstream failed to check: already reported
           return;
         }
-        schema = input.part ? { columns: up.schema.columns } : up.schema;
+        schema = input.part ? { columns: up.schema.columns, open: up.schema.open } : up.schema;
         owner = input.part ? `${input.cell}.${input.part}` : input.cell;
         return;
       }
@@ -254,7 +254,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
       const datasets: Record<string, Schema> = {};
       for (const [k, ref] of Object.entries(bound.datasets)) {
         const up = cells.get(ref.cell);
-        if (up) datasets[k] = ref.part ? { columns: up.schema.columns } : up.schema;
+        if (up) datasets[k] = ref.part ? { columns: up.schema.columns, open: up.schema.open } : up.schema;
       }
       if (diagnostics.length > before) {
         ok = false;

@@ -85,6 +85,7 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T } {
         const v = scope.constants.get(e.name);
         return { ir: constantIR(v), type: typeOfValue(v) };
       }
+      if (scope.schema.open) return { ir: { k: 'col', name: e.name }, type: 'any' };
       const names = scope.schema.columns.map((c) => c.name);
       return err(
         diag('E0201', `unknown column \`${e.name}\``, e.span, {

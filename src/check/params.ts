@@ -341,7 +341,7 @@ function checkColumn(e: Expr, ctx: BindContext, spec: ParamSpec): string | undef
     return undefined;
   }
   const cols = ctx.input?.columns.map((c) => c.name) ?? [];
-  if (ctx.input && !cols.includes(name)) {
+  if (ctx.input && !ctx.input.open && !cols.includes(name)) {
     // `normalize nfkq`: a near miss of an option word is likelier than of a column
     const hint = e.kind === 'name' ? didYouMean(name, ctx.hints ?? []) : undefined;
     ctx.diagnostics.push(

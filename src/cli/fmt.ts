@@ -28,7 +28,7 @@
 import type { Arg, BlockEntry, Comment, Expr, Item, RecipeFile, Span, Stage } from '../parser/ast.js';
 import type { Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
-import { KEYWORDS } from '../parser/tokens.js';
+import { ITEM_KEYWORDS, KEYWORDS } from '../parser/tokens.js';
 
 /** Lines are kept within this many columns where the layout allows. */
 export const WIDTH = 100;
@@ -207,11 +207,44 @@ function precOf(e: Expr): number {
   }
 }
 
+/** Forces parentheses: no expression binds this tightly. */
+const PARENS = PRIMARY + 1;
+
+/**
+ * Keywords the lexer does not count as the end of a value: after them `/` starts a regex and
+ * `.x` a field path. Item keywords are names in values (`keep source == "faq"`) and any keyword
+ * may be a member name (`x.in`), so `source / 2` and `(x.in).y` need their parentheses.
+ */
+const LOOSE_ENDS = new Set(KEYWORDS.filter((k) => !['true', 'false', 'null'].includes(k)));
+
+/** True when `e`, printed at this precedence, ends with a keyword the lexer does not see as a value. */
+function endsLoose(e: Expr, min: number): boolean {
+  if (precOf(e) < min) return false;
+  switch (e.kind) {
+    case 'name':
+      return LOOSE_ENDS.has(e.name);
+    case 'member':
+      return LOOSE_ENDS.has(e.name);
+    case 'binary':
+      return endsLoose(e.right, operandPrec(e, 'right'));
+    case 'unary':
+      return endsLoose(e.operand, e.op === 'not' ? NOT : UNARY);
+    default:
+      return false;
+  }
+}
+
 /** The precedence each operand of `e` must reach to be printed without parentheses. */
 function operandPrec(e: Expr & { kind: 'binary' }, side: 'left' | 'right'): number {
   const p = PREC[e.op];
+  if (side === 'left' && e.op === '/' && endsLoose(e.left, p)) return PARENS;
   if (p === CMP) return CMP + 1;
   return side === 'left' ? p : p + 1;
+}
+
+/** The precedence the object of a member access must reach (`(.a.b).c`, not `.a.b.c`). */
+function objectPrec(e: Expr & { kind: 'member' }): number {
+  return e.object.kind === 'field' || endsLoose(e.object, POSTFIX) ? PARENS : POSTFIX;
 }
 
 /** The first character `e` prints as, at the given context precedence. */
@@ -223,7 +256,7 @@ function leadChar(e: Expr, min: number): string {
     case 'unary':
       return e.op === 'not' ? 'n' : '-';
     case 'member':
-      return e.object.kind === 'field' ? '(' : leadChar(e.object, POSTFIX);
+      return leadChar(e.object, objectPrec(e));
     case 'number':
     case 'unit':
       return e.raw[0];
@@ -247,6 +280,23 @@ function leadChar(e: Expr, min: number): string {
       return 'n';
     case 'error':
       throw new Error('cannot format a recipe with syntax errors');
+  }
+}
+
+/** The name `e` starts with when printed at this precedence (`source` in `source == "faq"`). */
+function leadName(e: Expr, min: number): string | undefined {
+  if (precOf(e) < min) return undefined;
+  switch (e.kind) {
+    case 'binary':
+      return leadName(e.left, operandPrec(e, 'left'));
+    case 'member':
+      return leadName(e.object, objectPrec(e));
+    case 'call':
+      return e.callee;
+    case 'name':
+      return e.name;
+    default:
+      return undefined;
   }
 }
 
@@ -529,8 +579,7 @@ class Printer {
         out.add(e.raw);
         return;
       case 'member':
-        // `.a.b` followed by `.c` would read as the one field path `.a.b.c`
-        this.expr(out, e.object, indent, e.object.kind === 'field' ? PRIMARY + 1 : POSTFIX);
+        this.expr(out, e.object, indent, objectPrec(e));
         out.add(`.${e.name}`);
         return;
       case 'call':
@@ -548,7 +597,8 @@ class Printer {
         this.expr(out, e.operand, indent, e.op === 'not' ? NOT : UNARY);
         return;
       case 'list':
-        this.container(out, e, e.items, indent, '[', ']', (o, x, ind) => this.expr(o, x, ind, 0), () => ',');
+        // on a line of its own, an element starting with an item keyword would start an item
+        this.container(out, e, e.items, indent, '[', ']', (o, x, ind, own) => this.expr(o, x, ind, own && ITEM_KEYWORDS.includes(leadName(x, 0) ?? '') ? PARENS : 0), () => ',');
         return;
       case 'block':
         this.container(out, e, e.entries, indent, '{', '}', (o, en, ind) => this.entry(o, en, ind), (en) => (clauseWithBareArgs(en) ? ';' : ','));
@@ -575,7 +625,8 @@ class Printer {
     indent: number,
     open: string,
     close: string,
-    print: (out: Out, el: T, indent: number) => void,
+    /** `ownLine`: the element starts its line */
+    print: (out: Out, el: T, indent: number, ownLine: boolean) => void,
     sep: (el: T) => string,
   ): void {
     if (!this.a.broken.has(self)) {
@@ -587,7 +638,7 @@ class Printer {
       flat.add(open === '{' ? '{ ' : open);
       elements.forEach((el, i) => {
         if (i > 0) flat.add(sep(elements[i - 1]) + ' ');
-        print(flat, el, indent);
+        print(flat, el, indent, false);
       });
       flat.add(open === '{' ? ' }' : close);
       const added = flat.text.slice(out.text.length);
@@ -603,7 +654,7 @@ class Printer {
     for (const el of elements) {
       for (const c of this.a.leading.get(el) ?? []) out.newline(inner).comment(c);
       out.newline(inner);
-      print(out, el, inner);
+      print(out, el, inner, true);
       out.add(sep(el));
       const t = this.a.trailing.get(el);
       if (t) out.comment(t);

@@ -4,6 +4,7 @@ import { didYouMean } from '../parser/suggest.js';
 
 /** Report columns that the input does not have (defaults are not checked by the binder). */
 export function requireColumns(ctx: SchemaContext, param: string, columns: string[]): void {
+  if (ctx.input?.open) return;
   const have = ctx.input?.columns.map((c) => c.name) ?? [];
   for (const c of columns) {
     if (!have.includes(c)) {
@@ -58,4 +59,19 @@ export function withProvenance(columns: Column[]): Column[] {
 
 export function stringColumns(columns: Column[]): string[] {
   return columns.filter((c) => c.type === 'string' || c.type === 'any').map((c) => c.name).filter((n) => n !== 'id' && n !== 'source');
+}
+
+/** Deeper than this, a record cannot be written back as JSON safely: such rows are rejected. */
+export const MAX_DEPTH = 256;
+
+/** Nesting depth of a parsed JSON value, without recursion (it may be very deep). */
+export function depthExceeds(value: unknown, max = MAX_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return false;
 }

@@ -10,10 +10,14 @@ import { keep, drop } from './filter/keep.js';
 import { dedupe } from './curate/dedupe.js';
 import { dedupe_near } from './curate/dedupe_near.js';
 import { decontaminate } from './curate/decontaminate.js';
+import { quality } from './curate/quality.js';
+import { outliers } from './curate/outliers.js';
+import { gibberish } from './curate/gibberish.js';
 import { split } from './split/split.js';
+import { leakage } from './split/leakage.js';
 import { concat } from './combine/concat.js';
 import { write } from './export/write.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, dedupe, dedupe_near, decontaminate, split, write];
+const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

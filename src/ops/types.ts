@@ -17,6 +17,8 @@ export interface Schema {
   columns: Column[];
   /** named outputs (a split's train/val/test); absent for a single dataset */
   parts?: string[];
+  /** columns beyond those listed may exist (a source whose head could not be sampled): names are not checked */
+  open?: boolean;
 }
 
 export type ParamType =

@@ -79,7 +79,7 @@ describe('fmt: canonical layout', () => {
 
   it('spaces, one item per line, a blank line around cells, blank runs collapsed', () => {
     golden(
-      'recipe   demo seed 7\n\n\n\nparam x=1   param y = [1,2 ,3]\nsource t = jsonl "a.jsonl"\ncell a = t|dedupe text\n\n\n\ncell b = a\n',
+      'recipe   demo\nseed 7\n\n\n\nparam x=1\nparam y = [1,2 ,3]\nsource t = jsonl "a.jsonl"\ncell a = t|dedupe text\n\n\n\ncell b = a\n',
       'recipe demo\nseed 7\n\nparam x = 1\nparam y = [1, 2, 3]\n\nsource t = jsonl "a.jsonl"\n\ncell a = t | dedupe text\n\ncell b = a\n',
     );
   });
@@ -124,7 +124,7 @@ describe('fmt: canonical layout', () => {
 
   it('re-escapes strings and prints numbers, units, regexes and field paths as written', () => {
     golden(
-      'param s = ["a\\"b", "tab\tx", "\\u{1F600}\\q", "nl\\n\\\\"] param n = [1_000, 2.50, 1e3, 80%, 2.5M, 512MB, 30s]\nparam r = [/a\\/b[/]/gi, .m[0].c]\n',
+      'param s = ["a\\"b", "tab\tx", "\\u{1F600}\\q", "nl\\n\\\\"]\nparam n = [1_000, 2.50, 1e3, 80%, 2.5M, 512MB, 30s]\nparam r = [/a\\/b[/]/gi, .m[0].c]\n',
       'param s = ["a\\"b", "tab\\tx", "😀q", "nl\\n\\\\"]\nparam n = [1_000, 2.50, 1e3, 80%, 2.5M, 512MB, 30s]\nparam r = [/a\\/b[/]/gi, .m[0].c]\n',
     );
     expect(quote('\u0001\u2028"')).toBe('"\\u{1}\\u{2028}\\""');
@@ -206,6 +206,7 @@ describe('fmt: comments and prose', () => {
         '  text: .body.text,',
         '  # no more',
         '}',
+        '',
         'param l = [',
         '  1, # one',
         '  2,',
@@ -295,6 +296,9 @@ const KEY_WORDS = ['seed', 'in', 'not', 'cell', 'true'];
 const COMMENTS = ['# c', '#', '## note', '##', '# a, b | c', '## prose: x', '#x # y', '# trailing   ', '## ', '# "q" {'];
 
 const name = fc.constantFrom(...NAMES);
+/** names in values may be item keywords (`keep source == "faq"`), member names any keyword */
+const valueName = fc.constantFrom(...NAMES, 'source', 'cell', 'seed');
+const memberName = fc.constantFrom(...NAMES, 'in', 'source', 'not', 'true', 'as');
 const qname = fc.oneof(name, fc.tuple(name, name).map(([a, b]) => `${a}.${b}`));
 
 const stringLit = fc
@@ -324,63 +328,82 @@ const literal = fc.oneof(
   fc.constantFrom('/a|b/i', '/[/]x\\//', '/\\d+/g', '/ x y /'),
   fc.constantFrom('.a', '.body.text', '.messages[0].content'),
   fc.constantFrom('true', 'false', 'null'),
-  name,
+  valueName,
 );
 
 const BIN_OPS = ['or', 'and', '==', '!=', '<', '<=', '>', '>=', '~', 'in', '->', '+', '-', '*', '/'];
+const CMP_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '~', 'in', '->']);
 
 /** Comma-separated with line-break places: `a,BR b` */
 const commaList = (parts: string[], trailing: boolean) => parts.join(`,${BR}`) + (trailing && parts.length ? ',' : '');
+
+interface StageText {
+  text: string;
+  /** written `op a b`: a `,` after it would continue its arguments */
+  bare: boolean;
+}
 
 interface Gen {
   expr: string;
   atom: string;
   arg: string;
-  stage: string;
+  stage: StageText;
 }
 
 const { expr, stage } = fc.letrec<Gen>((tie) => ({
   atom: fc.oneof(
     { depthSize: 'small' },
     literal,
-    // calls, lists and blocks
     fc.tuple(name, fc.array(tie('arg'), { maxLength: 3 })).map(([f, args]) => `${f}(${BR}${commaList(args, false)}${BR})`),
     fc.tuple(fc.array(tie('expr'), { maxLength: 3 }), fc.boolean()).map(([items, t]) => `[${BR}${commaList(items, t)}${BR}]`),
     fc
       .array(
         fc.oneof(
-          fc.tuple(fc.oneof(name, fc.constantFrom(...KEY_WORDS), stringLit), tie('expr')).map(([k, v]) => ({ text: `${k}: ${v}`, bare: false })),
-          tie('stage').map((s) => ({ text: s, bare: / /.test(s.split(BR)[0]) && !s.includes('(') })),
+          fc.tuple(fc.oneof(name, fc.constantFrom(...KEY_WORDS), stringLit), tie('expr')).map(([k, v]): StageText => ({ text: `${k}: ${v}`, bare: false })),
+          tie('stage'),
         ),
         { maxLength: 3 },
       )
-      .map((entries) => `{${BR}${entries.map((e, i) => e.text + (e.bare ? ';' : i < entries.length - 1 ? ',' : '')).join(BR)}${BR}}`),
+      .chain((entries) =>
+        fc.array(fc.constantFrom(',', ';'), { minLength: entries.length, maxLength: entries.length }).map((seps) =>
+          `{${BR}${entries.map((e, i) => e.text + (e.bare ? ';' : i < entries.length - 1 ? seps[i] : '')).join(BR)}${BR}}`,
+        ),
+      ),
   ),
   expr: fc.oneof(
     { depthSize: 'small' },
     tie('atom'),
-    fc.tuple(tie('atom'), fc.constantFrom(...BIN_OPS), tie('atom')).map(([l, op, r]) => `${l} ${op} ${r}`),
-    fc.tuple(tie('expr'), fc.constantFrom(...BIN_OPS), tie('expr')).map(([l, op, r]) => `(${l} ${op} ${r})`),
+    // a chain without parentheses: precedence decides
+    fc
+      .tuple(tie('atom'), fc.constantFrom(...BIN_OPS), tie('atom'), fc.option(fc.tuple(fc.constantFrom(...BIN_OPS), tie('atom'))))
+      .map(([a, op, b, more]) => {
+        // after an item keyword used as a name, `/` would start a regex (see tokens.ts VALUE_ENDERS)
+        const lhs = (x: string, o: string) => (o === '/' && /^(source|cell|seed)$/.test(x) ? `(${x})` : x);
+        return more && !(CMP_OPS.has(op) && CMP_OPS.has(more[0])) ? `${lhs(a, op)} ${op} ${lhs(b, more[0])} ${more[0]} ${more[1]}` : `${lhs(a, op)} ${op} ${b}`;
+      }),
+    fc.tuple(tie('expr'), fc.constantFrom(...BIN_OPS), tie('expr')).map(([l, op, r]) => `((${l}) ${op} (${r}))`),
     fc.tuple(fc.constantFrom('not ', '-'), tie('atom')).map(([op, x]) => op + x),
     fc.tuple(fc.constantFrom('not ', '-'), tie('expr')).map(([op, x]) => `${op}(${x})`),
-    fc.tuple(name, name).map(([o, m]) => `${o}.${m}`),
-    fc.tuple(tie('expr'), name).map(([o, m]) => `(${o}).${m}`),
+    fc.tuple(name, memberName).map(([o, m]) => `${o}.${m}`),
+    fc.tuple(tie('expr'), memberName).map(([o, m]) => `(${o}).${m}`),
   ),
   arg: fc.oneof(tie('expr'), fc.tuple(fc.constantFrom('reason', 'keep', 'seed', 'in', 'and', 'not'), tie('expr')).map(([n, v]) => `${n}: ${v}`)),
-  stage: fc.tuple(qname, fc.array(tie('arg'), { maxLength: 3 }), fc.boolean(), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 })).map(([op, args, paren, commas]) => {
-    if (!args.length) return paren ? `${op}()` : op;
-    if (paren || './'.includes(args[0][0])) return `${op}(${BR}${commaList(args, false)}${BR})`;
-    let s = `${op} ${args[0]}`;
-    for (let i = 1; i < args.length; i++) {
-      const next = args[i];
-      const needsComma = '-./'.includes(next[0]) || /^(and|in|or):/.test(next);
-      s += needsComma || commas[i] ? `,${BR}${next}` : ` ${next}`;
-    }
-    return s;
-  }),
+  stage: fc
+    .tuple(qname, fc.array(tie('arg'), { maxLength: 3 }), fc.boolean(), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }))
+    .map(([op, args, paren, commas]): StageText => {
+      if (!args.length) return { text: paren ? `${op}()` : op, bare: false };
+      if (paren || './'.includes(args[0][0])) return { text: `${op}(${BR}${commaList(args, false)}${BR})`, bare: false };
+      let s = `${op} ${args[0]}`;
+      for (let i = 1; i < args.length; i++) {
+        const next = args[i];
+        const needsComma = '-./'.includes(next[0]) || /^(and|in|or):/.test(next);
+        s += needsComma || commas[i] ? `,${BR}${next}` : ` ${next}`;
+      }
+      return { text: s, bare: true };
+    }),
 }));
 
-const pipeline = fc.array(stage, { minLength: 1, maxLength: 4 }).map((stages) => stages.join(`${BR}|${BR}`));
+const pipeline = fc.array(stage, { minLength: 1, maxLength: 4 }).map((stages) => stages.map((s) => s.text).join(`${BR}|${BR}`));
 
 const item = fc.oneof(
   fc.oneof(name, stringLit).map((n) => `recipe ${n}`),
@@ -412,15 +435,15 @@ function render(items: string[], before: number[][], choices: number[]): string 
   };
   let out = '';
   items.forEach((it, i) => {
-    for (const c of before[i] ?? []) {
-      if (c % 5 === 0) out += '\n';
-      else out += `${COMMENTS[c % COMMENTS.length]}\n`;
-    }
-    out += it.replaceAll(BR, () => br());
+    for (const c of before[i] ?? []) out += c % 5 === 0 ? '\n' : `${COMMENTS[c % COMMENTS.length]}\n`;
+    // an item keyword first on a line starts an item, so no line break right before one
+    const parts = it.split(BR);
+    const text = parts.reduce((acc, part) => acc + (/^(recipe|seed|param|use|source|cell|show|export)\b/.test(part) ? ' ' : br()) + part);
+    out += text;
     const end = pick() % 6;
-    if (end === 0) out += ` ${comment()}`;
-    out += end === 1 ? '\n\n' : '\n';
-    if (end === 2) out = out.replace(/\n$/, ' ');
+    if (end === 0) out += ` ${comment()}\n`;
+    else if (end === 1) out += '\n\n';
+    else out += '\n';
   });
   return out;
 }
@@ -437,7 +460,7 @@ describe('fmt: random recipes', () => {
           checkRoundTrip(text);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.FMT_RUNS ?? 400) },
     );
   });
 });

@@ -17,7 +17,7 @@ export const concat = defineOp({
         else if (have.type !== c.type) have.type = 'any';
       }
     }
-    return { columns };
+    return { columns, open: ctx.input?.open || Object.values(ctx.datasets).some((s) => s.open) || undefined };
   },
   global: {
     parts: 'merge',

@@ -79,7 +79,7 @@ export function checkKeep(ctx: SchemaContext): void {
 
 /** Why the kept copy won, for the rejects' detail. */
 export function keptWhy(keep: KeepPolicy, keptValue: number, value: number): string {
-  if (keep === 'longest') return ` (kept the longest: ${keptValue} > ${value} chars)`;
+  if (keep === 'longest') return keptValue > value ? ` (kept the longest: ${keptValue} > ${value} chars)` : ` (same length, ${value} chars: kept the earlier)`;
   if (keep === 'highest') return ` (kept the highest score: ${fmtScore(keptValue)} vs ${fmtScore(value)})`;
   return '';
 }

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { defineOp, OpError, type Column, type Params, type ReadItem } from '../types.js';
 import { withProvenance } from '../common.js';
 import { checkFilesExist, matchFiles } from './files.js';
-import { openBytes } from './lines.js';
+import { headLines, openBytes } from './lines.js';
 
 type Mapping = Record<string, (string | number)[]>;
 
@@ -15,8 +14,7 @@ function delimiterFor(params: Params, path: string): string {
 }
 
 function headerOf(path: string, params: Params): string[] {
-  if (path.endsWith('.gz')) return [];
-  const head = readFileSync(path, 'utf8').slice(0, 64 * 1024).split(/\r?\n/)[0] ?? '';
+  const head = headLines(path, 1, 1024 * 1024)[0] ?? '';
   const [fields] = parseSync(head, { bom: true, delimiter: delimiterFor(params, path), relax_quotes: true }) as string[][];
   return fields ?? [];
 }
@@ -45,7 +43,7 @@ export const csv = defineOp({
       }
     }
     const names = mapping ? Object.keys(mapping) : header;
-    return { columns: withProvenance(names.map((name): Column => ({ name, type: 'string' }))) };
+    return { columns: withProvenance(names.map((name): Column => ({ name, type: 'string' }))), open: !mapping && !header.length ? true : undefined };
   },
   source: {
     async inputs(params: Params, ctx) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { defineOp, OpError, type Column, type Params, type ReadItem, type SourceInput } from '../types.js';
-import { getPath, inferColumns, withProvenance } from '../common.js';
+import { depthExceeds, getPath, inferColumns, MAX_DEPTH, withProvenance } from '../common.js';
 import { checkFilesExist, matchFiles } from './files.js';
 import { mapRecord } from './jsonl.js';
 
@@ -72,7 +72,11 @@ export const json = defineOp({
       const recs = recordsOf(doc, params.records as (string | number)[] | undefined);
       for (const [i, r] of recs.entries()) {
         if (!r || typeof r !== 'object' || Array.isArray(r)) {
-          yield { reject: { reason: 'not a JSON object', location: `${input.label}[${i}]`, raw: JSON.stringify(r)?.slice(0, 500) } };
+          yield { reject: { reason: 'not a JSON object', location: `${input.label}[${i}]`, raw: depthExceeds(r) ? undefined : JSON.stringify(r)?.slice(0, 500) } };
+          continue;
+        }
+        if (depthExceeds(r)) {
+          yield { reject: { reason: 'nested too deeply', detail: `more than ${MAX_DEPTH} levels`, location: `${input.label}[${i}]` } };
           continue;
         }
         yield { row: mapRecord(r as Record<string, unknown>, params.fields as Mapping | undefined), line: i + 1 };

@@ -1,18 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { defineOp, OpError, type Column, type Params, type ReadItem, type SourceInput } from '../types.js';
-import { getPath, inferColumns, withProvenance } from '../common.js';
+import { depthExceeds, getPath, inferColumns, MAX_DEPTH, withProvenance } from '../common.js';
 import { checkFilesExist, matchFiles } from './files.js';
-import { readLines } from './lines.js';
+import { headLines, readLines } from './lines.js';
 
 type Mapping = Record<string, (string | number)[]>;
 
-/** Columns from the mapping, or from a sample of the first file's records. */
-function sampleColumns(files: SourceInput[]): Column[] {
+/**
+ * Columns from a sample of the first file's records. When nothing could be sampled (a first
+ * record larger than the sample, an unreadable head) the schema is left open.
+ */
+function sampleSchema(files: SourceInput[]): { columns: Column[]; open: boolean } {
   const first = files[0];
-  if (!first || first.path.endsWith('.gz')) return [];
-  const head = readFileSync(first.path, 'utf8').slice(0, 256 * 1024).split('\n').slice(0, 200);
+  if (!first) return { columns: [], open: true };
   const records: Record<string, unknown>[] = [];
-  for (const line of head) {
+  for (const line of headLines(first.path)) {
     try {
       const v = JSON.parse(line);
       if (v && typeof v === 'object' && !Array.isArray(v)) records.push(v);
@@ -20,7 +21,7 @@ function sampleColumns(files: SourceInput[]): Column[] {
       // a bad line is the runtime's to reject, with its line number
     }
   }
-  return inferColumns(records);
+  return { columns: inferColumns(records), open: records.length === 0 };
 }
 
 export function mapRecord(record: Record<string, unknown>, mapping: Mapping | undefined): Record<string, unknown> {
@@ -44,8 +45,9 @@ export const jsonl = defineOp({
   schema(ctx) {
     const files = checkFilesExist(ctx);
     const mapping = ctx.params.fields as Mapping | undefined;
-    const columns: Column[] = mapping ? Object.keys(mapping).map((name) => ({ name, type: 'any' })) : sampleColumns(files);
-    return { columns: withProvenance(columns) };
+    if (mapping) return { columns: withProvenance(Object.keys(mapping).map((name): Column => ({ name, type: 'any' }))) };
+    const sampled = sampleSchema(files);
+    return { columns: withProvenance(sampled.columns), open: sampled.open || undefined };
   },
   source: {
     async inputs(params: Params, ctx) {
@@ -70,6 +72,10 @@ export const jsonl = defineOp({
           }
           if (!value || typeof value !== 'object' || Array.isArray(value)) {
             yield { reject: { reason: 'not a JSON object', location, raw: l.text.slice(0, 500) } };
+            continue;
+          }
+          if (depthExceeds(value)) {
+            yield { reject: { reason: 'nested too deeply', detail: `more than ${MAX_DEPTH} levels`, location, raw: l.text.slice(0, 200) } };
             continue;
           }
           yield { row: mapRecord(value as Record<string, unknown>, mapping), line: l.line };

@@ -3,8 +3,8 @@
  * bad line becomes one rejected row instead of silently turning into replacement characters.
  * `.gz` files are decompressed on the fly.
  */
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
 export type Line = { line: number; text: string } | { line: number; error: string; raw: string };
@@ -43,4 +43,35 @@ export async function* readLines(path: string): AsyncIterable<Line> {
     const rest = Buffer.concat(pending);
     if (rest.length) yield decode(rest);
   }
+}
+
+/**
+ * The first complete lines of a file (at most `maxBytes` read; `.gz` inflated as far as it goes),
+ * for check-time sampling. A last line cut by the limit is left out.
+ */
+export function headLines(path: string, maxLines = 200, maxBytes = 4 * 1024 * 1024): string[] {
+  const fd = openSync(path, 'r');
+  let buf: Buffer;
+  let eof: boolean;
+  try {
+    buf = Buffer.alloc(maxBytes);
+    const n = readSync(fd, buf, 0, maxBytes, 0);
+    eof = n < maxBytes;
+    buf = buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+  if (path.endsWith('.gz')) {
+    try {
+      buf = gunzipSync(buf, { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch {
+      return [];
+    }
+    eof = false;
+  }
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lines = text.split('\n');
+  if (!eof) lines.pop();
+  return lines.slice(0, maxLines).map((l) => l.replace(/\r$/, ''));
 }

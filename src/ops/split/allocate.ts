@@ -144,7 +144,8 @@ export interface Unit {
  * ties go to the part that wants the most rows, then at random. A part only takes a unit that fits
  * in what it still wants (when none fits: the parts that want the most rows), so with single rows
  * the part sizes come out exact. Units without labels go last, to the part that wants the most
- * rows. Returns the part of each unit.
+ * rows. Then gaps are repaired: a label missing from a part is swapped in (see fillGaps). Returns
+ * the part of each unit.
  */
 export function iterativeStratify(units: Unit[], labelCount: number, targets: number[], ratios: number[], rand: () => number): Int32Array {
   const P = targets.length;
@@ -199,7 +200,56 @@ export function iterativeStratify(units: Unit[], labelCount: number, targets: nu
   for (let u = 0; u < units.length; u++) if (part[u] < 0) rest.push(u);
   rest.sort((x, y) => order[x] - order[y]);
   for (const u of rest) place(u, undefined);
+  fillGaps(units, part, byLabel, labelCount, targets, order);
   return part;
+}
+
+/**
+ * Repair after iterative stratification: when a label has no row in a part that wants rows, swap a
+ * unit carrying it (from a part that keeps the label without it) with a unit of that part of the same
+ * size, provided the swap leaves no other label missing where it was present. Sizes do not change;
+ * every swap fills a gap and opens none, so this ends. Units are tried in the seeded order; the search
+ * per gap is capped so large inputs stay linear.
+ */
+function fillGaps(units: Unit[], part: Int32Array, byLabel: number[][], labelCount: number, targets: number[], order: Int32Array): void {
+  const P = targets.length;
+  const cnt = Array.from({ length: labelCount }, () => new Array<number>(P).fill(0));
+  const inPart: number[][] = targets.map(() => []);
+  units.forEach((u, i) => {
+    inPart[part[i]].push(i);
+    for (const [l, v] of u.labels) cnt[l][part[i]] += v;
+  });
+  for (const list of inPart) list.sort((x, y) => order[x] - order[y]);
+  const MAX_TRIES = 100_000;
+  // does moving unit `out` from part a and `inn` into it leave every label present in a that was present?
+  const keeps = (a: number, out: number, inn: number) => {
+    for (const [l, v] of units[out].labels) {
+      const back = units[inn].labels.find(([l2]) => l2 === l)?.[1] ?? 0;
+      if (cnt[l][a] - v + back < 1) return false;
+    }
+    return true;
+  };
+  for (let l = 0; l < labelCount; l++) {
+    for (let j = 0; j < P; j++) {
+      if (cnt[l][j] > 0 || targets[j] === 0) continue;
+      let tries = 0;
+      search: for (const u of byLabel[l]) {
+        const k = part[u];
+        if (k === j) continue;
+        for (const w of inPart[j]) {
+          if (++tries > MAX_TRIES) break search;
+          if (units[w].size !== units[u].size || !keeps(k, u, w) || !keeps(j, w, u)) continue;
+          for (const [l2, v] of units[u].labels) (cnt[l2][k] -= v), (cnt[l2][j] += v);
+          for (const [l2, v] of units[w].labels) (cnt[l2][j] -= v), (cnt[l2][k] += v);
+          part[u] = j;
+          part[w] = k;
+          inPart[j][inPart[j].indexOf(w)] = u;
+          inPart[k][inPart[k].indexOf(u)] = w;
+          break search;
+        }
+      }
+    }
+  }
 }
 
 function best(cands: number[], score: (j: number) => number): number[] {
