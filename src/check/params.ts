@@ -161,6 +161,8 @@ export function describeType(t: ParamType): string {
       return 'mapping { column: .field.path }';
     case 'field':
       return 'field path (.data.items)';
+    case 'secret':
+      return 'secret: env("VARIABLE")';
     case 'ratios':
       return 'percentages adding up to 100%';
     default:
@@ -252,6 +254,13 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
       const ref = ctx.resolveDataset(e);
       if (ref) out.datasets[key] = ref;
       return ref ? (ref.part ? `${ref.cell}.${ref.part}` : ref.cell) : undefined;
+    }
+    case 'secret': {
+      const name = e.kind === 'call' && e.callee === 'env' && e.args.length === 1 && e.args[0].value.kind === 'string' ? e.args[0].value.value : undefined;
+      if (name === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        return fail(`\`${spec.name}\` is a secret: name the environment variable that holds it, like env("API_TOKEN")`, { help: 'secrets are never written in recipes, so they never reach caches, locks or logs' });
+      }
+      return { env: name };
     }
     case 'field':
       if (e.kind === 'field') return e.path;

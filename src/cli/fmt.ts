@@ -334,8 +334,11 @@ function key(name: string, keywordsOk: boolean): string {
 /** Text being built line by line; `col` is the length of the current line. */
 class Out {
   text = '';
+  /** the column the text starts at */
+  constructor(private readonly base = 0) {}
   get col(): number {
-    return this.text.length - (this.text.lastIndexOf('\n') + 1);
+    const nl = this.text.lastIndexOf('\n');
+    return nl < 0 ? this.base + this.text.length : this.text.length - nl - 1;
   }
   add(s: string): this {
     this.text += s;
@@ -488,14 +491,14 @@ class Printer {
 
   private pipeline(out: Out, stages: Stage[], pipeline: Element): void {
     if (stages.length <= 2 && !this.a.broken.has(pipeline)) {
-      const flat = new Out().add(out.text);
-      stages.forEach((s, i) => {
-        if (i > 0) flat.add(' | ');
-        this.stage(flat, s, 0);
-      });
-      const added = flat.text.slice(out.text.length);
-      if (!added.includes('\n') && flat.col <= WIDTH) {
-        out.add(added);
+      const flat = this.flat(out, (o) =>
+        stages.forEach((s, i) => {
+          if (i > 0) o.add(' | ');
+          this.stage(o, s, 0);
+        }),
+      );
+      if (flat !== undefined) {
+        out.add(flat);
         return;
       }
     }
@@ -508,6 +511,27 @@ class Printer {
       const t = this.a.trailing.get(s);
       if (t) out.comment(t);
     });
+  }
+
+  /** Nesting of `flat` calls: inside one, lists and blocks print on one line. */
+  private flatDepth = 0;
+  /** set inside `flat` when a list or block that holds comments was met */
+  private flatFailed = false;
+
+  /** What `print` writes all on one line from `out`'s column, or undefined if that passes WIDTH or cannot be. */
+  private flat(out: Out, print: (out: Out) => void): string | undefined {
+    const o = new Out(out.col);
+    const outer = this.flatFailed;
+    this.flatFailed = false;
+    this.flatDepth++;
+    try {
+      print(o);
+    } finally {
+      this.flatDepth--;
+    }
+    const failed = this.flatFailed;
+    this.flatFailed = outer;
+    return failed || o.text.includes('\n') || o.col > WIDTH ? undefined : o.text;
   }
 
   /** An op call: `op a b name: v`, or `op(.x, …)` when a bare first argument would not parse. */
@@ -629,21 +653,28 @@ class Printer {
     print: (out: Out, el: T, indent: number, ownLine: boolean) => void,
     sep: (el: T) => string,
   ): void {
-    if (!this.a.broken.has(self)) {
+    const printFlat = (o: Out) => {
       if (!elements.length) {
-        out.add(open + close);
+        o.add(open + close);
         return;
       }
-      const flat = new Out().add(out.text);
-      flat.add(open === '{' ? '{ ' : open);
+      o.add(open === '{' ? '{ ' : open);
       elements.forEach((el, i) => {
-        if (i > 0) flat.add(sep(elements[i - 1]) + ' ');
-        print(flat, el, indent, false);
+        if (i > 0) o.add(sep(elements[i - 1]) + ' ');
+        print(o, el, indent, false);
       });
-      flat.add(open === '{' ? ' }' : close);
-      const added = flat.text.slice(out.text.length);
-      if (!added.includes('\n') && flat.col <= WIDTH) {
-        out.add(added);
+      o.add(open === '{' ? ' }' : close);
+    };
+    if (this.flatDepth > 0) {
+      // part of an enclosing one-line attempt: one line, or that attempt fails
+      if (this.a.broken.has(self)) this.flatFailed = true;
+      else printFlat(out);
+      return;
+    }
+    if (!this.a.broken.has(self)) {
+      const flat = this.flat(out, printFlat);
+      if (flat !== undefined) {
+        out.add(flat);
         return;
       }
     }

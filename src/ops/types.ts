@@ -53,6 +53,8 @@ export type ParamType =
   | { kind: 'ratios'; names?: readonly string[] }
   | { kind: 'list'; of: ParamType }
   | { kind: 'record' }
+  /** `env("API_TOKEN")`: the name of an environment variable holding a secret; resolve with `resolveSecret` */
+  | { kind: 'secret' }
   | { kind: 'any' };
 
 export interface ParamSpec {
@@ -93,7 +95,32 @@ export interface SchemaContext {
   error(param: string | undefined, message: string, extra?: { label?: string; help?: string; notes?: string[] }): void;
 }
 
+/** What a run has done so far — for ops that report on the whole recipe (a dataset card). */
+export interface RunInfo {
+  recipe: string;
+  /** sha256 of the recipe text (and of every `use`d file, in order) */
+  recipeSha256: string;
+  seed: number;
+  params: Record<string, unknown>;
+  ftrVersion: string;
+  /** cells finished before this one, in execution order */
+  cells: {
+    name: string;
+    summary: string;
+    rowsIn?: number;
+    rowsOut: number;
+    parts?: Record<string, number>;
+    dropped: Record<string, number>;
+    /** rows left after each step */
+    funnel: { step: string; rows: number }[];
+    /** source files read, by content */
+    inputs?: { file: string; sha256: string }[];
+  }[];
+}
+
 export interface OpContext {
+  /** the run so far (recipe identity, finished cells with counts and inputs) */
+  run?: RunInfo;
   /** the cell the op runs in */
   cell: string;
   /** derived seed (recipe seed + cell + step), for random ops */

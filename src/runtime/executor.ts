@@ -4,10 +4,12 @@
  */
 import { relative, resolve } from 'node:path';
 import type { Graph, GraphCell, Step } from '../check/graph.js';
-import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet } from '../ops/types.js';
+import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
 import type { Listener, Row, RunEvent } from './events.js';
-import { keyOf } from './hash.js';
+import { keyOf, sha256 } from './hash.js';
+import { ftrVersion } from './lockfile.js';
 import { describeIoError } from './io-errors.js';
+import { redactDeep } from './secrets.js';
 import { DEFAULT_SHARD_ROWS, rowSet, ShardWriter } from './shards.js';
 import { stagePreimage, stagesOf, stepSeed, type Stage, type StagePreimage } from './stages.js';
 import { MAIN_PART, manifestHash, manifestRows, Store, type Manifest, type ShardRef } from './store.js';
@@ -75,7 +77,8 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
   const { store } = opts;
   const shardRows = opts.shardRows ?? DEFAULT_SHARD_ROWS;
   const signal = opts.signal ?? new AbortController().signal;
-  const emit = (e: RunEvent) => opts.emit(e);
+  // resolved secrets never reach a reporter, however an op or an error mentions them
+  const emit = (e: RunEvent) => opts.emit(redactDeep(e));
   const started = Date.now();
   const outputs = new Map<string, Manifest>();
   const failed = new Set<string>();
@@ -85,6 +88,14 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
   const previous = (await store.readState<RunState>(recipeId(graph)))?.cells ?? {};
   const state: RunState = { recipe: graph.recipe, cells: { ...previous } };
   const byName = new Map(graph.cells.map((c) => [c.name, c]));
+  const runInfo: RunInfo = {
+    recipe: graph.recipe,
+    recipeSha256: sha256([...graph.sources.values()].join('\u0000')),
+    seed: graph.seed,
+    params: graph.params,
+    ftrVersion: ftrVersion(),
+    cells: [],
+  };
 
   emit({
     v: 1,
@@ -178,6 +189,17 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     if (work.computed && work.reused) notes.push(`incremental: ${work.computed} piece${work.computed === 1 ? '' : 's'} computed, ${work.reused} reused from the cache`);
     const manifest = last!.output;
     state.cells[cell.name] = { stages: stageStates, output: manifestHash(manifest), rejects };
+    const sourceFiles = stageStates.flatMap((s) => s.preimage.files ?? []).map((f) => ({ file: f.label, sha256: f.hash }));
+    runInfo.cells.push({
+      name: cell.name,
+      summary: cell.summary,
+      rowsIn,
+      rowsOut: manifestRows(manifest),
+      parts: cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, sh]) => [p, sh.reduce((n, x) => n + x.rows, 0)])) : undefined,
+      dropped,
+      funnel,
+      inputs: sourceFiles.length ? sourceFiles : undefined,
+    });
     const parts = cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, s]) => [p, s.reduce((n, x) => n + x.rows, 0)])) : undefined;
     emit({
       v: 1,
@@ -218,6 +240,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       seed: stepSeed(graph, cell, step),
       baseDir: cell.baseDir,
       schema: step.schema,
+      run: runInfo,
       signal,
       progress(n: number) {
         rows = n;

@@ -457,10 +457,13 @@ describe('fmt: random recipes', () => {
         fc.array(fc.nat(1000), { minLength: 1, maxLength: 40 }),
         (items, before, choices) => {
           const text = render(items, before, choices);
+          const t0 = performance.now();
           checkRoundTrip(text);
+          const ms = performance.now() - t0;
+          if (process.env.FMT_SLOW && ms > Number(process.env.FMT_SLOW)) console.log(`${ms.toFixed(0)}ms ${text.length} chars\n${text}`);
         },
       ),
       { numRuns: Number(process.env.FMT_RUNS ?? 400) },
     );
-  });
+  }, 600_000);
 });

@@ -149,6 +149,7 @@ export const decontaminate = defineOp({
     }
     const fields = p.fields as string[] | undefined;
     for (const [key, schema] of Object.entries(ctx.datasets)) {
+      if (schema.open) continue;
       const have = schema.columns.map((c) => c.name);
       if (fields) {
         for (const f of fields) {

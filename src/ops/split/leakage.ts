@@ -321,13 +321,16 @@ export const leakage = defineOp({
       for (let p = 0; p < P; p++) for (let q = p + 1; q < P; q++) pairs.push({ p, q });
       const sum = (xs: number[]) => pairs.reduce((n, { p, q }) => n + xs[pairIdx(p, q)], 0);
       const [ex, nr, gr] = [sum(exactN), sum(nearN), sum(groupN)];
+      // the table counts per pair of parts: distinct texts found in both, near pairs, groups found in both
       const what = `${columns.join(', ')}`;
       const nearWhat = threshold > 0 ? `Jaccard ≥ ${threshold.toFixed(2)} on ${k}-word shingles` : 'near-duplicate search off';
       const lines: string[] = [];
       if (!ex && !nr && !gr) {
         lines.push(`leakage on ${what}: none across ${parts.join(', ')} (exact; near: ${nearWhat}${group ? `; groups: ${group}` : ''})`);
       } else {
-        lines.push(`leakage on ${what}: ${fmt(ex)} exact, ${fmt(nr)} near (${nearWhat})${group ? `, ${fmt(gr)} shared group${gr === 1 ? '' : 's'} (${group})` : ''} across parts`);
+        const texts = [...firstByKey.values()].filter((f) => f.filter((g) => g >= 0).length >= 2).length;
+        const groups = [...firstByGroup.values()].filter((f) => f.filter((g) => g >= 0).length >= 2).length;
+        lines.push(`leakage on ${what}: ${fmt(texts)} text${texts === 1 ? '' : 's'} in several parts, ${fmt(nr)} near pair${nr === 1 ? '' : 's'} (${nearWhat})${group ? `, ${fmt(groups)} group${groups === 1 ? '' : 's'} in several parts (${group})` : ''}`);
         const header = ['pair', 'exact', 'near', ...(group ? ['groups'] : [])];
         const table = [header, ...pairs.map(({ p, q }) => [`${parts[p]} ↔ ${parts[q]}`, fmt(exactN[pairIdx(p, q)]), fmt(nearN[pairIdx(p, q)]), ...(group ? [fmt(groupN[pairIdx(p, q)])] : [])])];
         const widths = header.map((_, c) => Math.max(...table.map((r) => r[c].length)));

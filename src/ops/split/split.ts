@@ -37,7 +37,7 @@ export const split = defineOp({
     `split ${Object.values(p.ratios as Record<string, number>).map((r) => Math.round(r * 1000) / 10).join('/')}` +
     (p.by === 'hash' ? ` by hash of ${(p.group as string | undefined) ?? (p.key as string)}` : '') +
     (p.stratify ? ` stratified by ${p.stratify as string}` : '') +
-    (p.group ? ` grouped by ${p.group as string}` : ''),
+    (p.group && p.by !== 'hash' ? ` grouped by ${p.group as string}` : ''),
   schema(ctx) {
     const p = ctx.params;
     if (p.by === 'hash') {

@@ -59,7 +59,7 @@ describe('decontaminate', () => {
     expect(r.dropped[1].detail).toContain('with mmlu (item m1; n = 13)');
     expect(r.dropped[2].detail).toContain('(item m2; n = 13)');
     expect(r.notes).toEqual([
-      'eval set mmlu: 2 items, 84 distinct 13-grams',
+      'eval set mmlu: 2 items, 97 distinct 13-grams', // 80 + 41 words: fields are joined, so n-grams may span question and answer
       '5 rows checked against 1 eval set (13-grams): 3 dropped',
       '  mmlu: 3 rows dropped',
     ]);
@@ -111,7 +111,7 @@ export clean | write "out/"
     expect(cell.dropped).toEqual({ contaminated: 3 });
     expect(readJsonl(join(dir, 'out', 'clean.jsonl')).map((x) => x.id)).toEqual(['t4', 't5', 't6']);
     expect(cell.notes).toEqual([
-      'eval set mmlu: 2 items, 84 distinct 13-grams',
+      'eval set mmlu: 2 items, 97 distinct 13-grams', // 80 + 41 words: fields are joined, so n-grams may span question and answer
       'eval set evals/extra.txt: 3 items, 2 distinct 13-grams, 1 shorter than 8 words skipped',
       'eval set evals/gsm.jsonl: 1 item, 28 distinct 13-grams',
       '6 rows checked against 3 eval sets (13-grams): 3 dropped',

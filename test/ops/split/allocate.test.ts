@@ -102,7 +102,7 @@ describe('stratifiedSizes: per-class largest remainder with exact totals', () =>
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 12 }),
-        fc.constantFrom([0.8, 0.1, 0.1], [0.7, 0.15, 0.15], [0.5, 0.5], [0.6, 0.2, 0.1, 0.1], [1 / 3, 1 / 3, 1 / 3]),
+        fc.constantFrom<number[]>([0.8, 0.1, 0.1], [0.7, 0.15, 0.15], [0.5, 0.5], [0.6, 0.2, 0.1, 0.1], [1 / 3, 1 / 3, 1 / 3]),
         fc.integer({ min: 0, max: 1000 }),
         (counts, ratios, seed) => {
           const rand = prng(seed);

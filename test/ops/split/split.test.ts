@@ -165,9 +165,13 @@ describe('split group', () => {
     const rows = Array.from({ length: 120 }, (_, i) => ({ id: `r${i}`, cluster: `g${Math.floor(i / 2)}`, label: LABELS[Math.floor(i / 2) % 6] }));
     const r = await runGlobal(split, rows, { ratios: { train: 0.7, val: 0.15, test: 0.15 }, group: 'cluster', stratify: 'label' }, { seed: 11 });
     for (const parts of groupParts(r.parts, 'cluster').values()) expect(parts.size).toBe(1);
-    const val = classCounts(r.parts.val);
-    // 18 rows of val: billing 9, shipping 6, refund 3 (pairs of rows move together)
-    expect(val).toEqual({ billing: 9, shipping: 6, refund: 3 });
+    // groups are pairs of rows, so a part's class count can be off its share by one group (2 rows), no more
+    const whole = classCounts(rows);
+    for (const [p, ratio] of Object.entries({ train: 0.7, val: 0.15, test: 0.15 })) {
+      const got = classCounts(r.parts[p]);
+      for (const [c, n] of Object.entries(whole)) expect(Math.abs((got[c] ?? 0) - n * ratio), `${c} in ${p}`).toBeLessThanOrEqual(2);
+    }
+    expect(r.parts.val.length).toBe(18);
   });
 });
 
