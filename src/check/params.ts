@@ -291,7 +291,8 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
     }
     case 'record':
     case 'any': {
-      const v = literal(e, ctx);
+      // inside a record a bare word is a string (`fix: { drop_from: test }`) unless it names a param
+      const v = literal(e, ctx, true);
       if (v === undefined) return fail(`\`${spec.name}\` must be a literal value`);
       if (t.kind === 'record' && (typeof v !== 'object' || v === null || Array.isArray(v))) return fail(`\`${spec.name}\` must be a record { key: value }`);
       return v;
@@ -425,7 +426,7 @@ function fmtPct(f: number): string {
 }
 
 /** Literal JSON value of an expression (lists and records of literals), or undefined. */
-export function literal(e: Expr, ctx?: BindContext): unknown {
+export function literal(e: Expr, ctx?: BindContext, bareWords = false): unknown {
   switch (e.kind) {
     case 'number':
     case 'bool':
@@ -443,21 +444,21 @@ export function literal(e: Expr, ctx?: BindContext): unknown {
       return n ? (n.unit ? unitValue(n.value, n.unit) : n.value) : undefined;
     }
     case 'list': {
-      const items = e.items.map((i) => literal(i, ctx));
+      const items = e.items.map((i) => literal(i, ctx, bareWords));
       return items.every((i) => i !== undefined) ? items : undefined;
     }
     case 'block': {
       const rec: Record<string, unknown> = {};
       for (const entry of e.entries) {
         if (entry.kind !== 'setting') return undefined;
-        const v = literal(entry.value, ctx);
+        const v = literal(entry.value, ctx, bareWords);
         if (v === undefined) return undefined;
         rec[entry.name] = v;
       }
       return rec;
     }
     case 'name':
-      return ctx?.constants.has(e.name) ? ctx.constants.get(e.name) : undefined;
+      return ctx?.constants.has(e.name) ? ctx.constants.get(e.name) : bareWords ? e.name : undefined;
     default:
       return undefined;
   }
