@@ -50,6 +50,15 @@ function runToEnd(dir, args = []) {
   return { code: r.status, ms: Date.now() - t0, events, stderr: r.stderr };
 }
 
+/** Milliseconds from spawn to the first event: Node start-up plus checking, before any data work. */
+function startupMs(dir) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [BIN, 'check', 'r.ftr'], { cwd: dir });
+    child.on('exit', () => resolve(Date.now() - t0));
+  });
+}
+
 /** Start a run and SIGKILL it after `delayMs`; returns the cell that was running then. */
 function killAfter(dir, delayMs) {
   return new Promise((resolve) => {
@@ -88,13 +97,15 @@ export async function sweep({ points = 100, files = 4, rows = 15_000, seed = 1, 
   const refHash = outputsHash(base);
   rmSync(join(base, '.ftr'), { recursive: true, force: true });
   rmSync(join(base, 'out'), { recursive: true, force: true });
+  // kills land between the end of start-up and the end of the reference run
+  const startup = await startupMs(base);
   let s = seed;
   const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const results = [];
   for (let k = 0; k < points; k++) {
     const dir = mkdtempSync(join(tmpdir(), 'ftr-crash-run-'));
     cpSync(base, dir, { recursive: true });
-    const delay = Math.round(50 + rand() * ref.ms * 1.1);
+    const delay = Math.round(startup + rand() * Math.max(50, ref.ms - startup));
     const kill = await killAfter(dir, delay);
     const again = runToEnd(dir);
     const cells = again.events.filter((e) => e.type === 'cell' && (e.status === 'done' || e.status === 'cached'));

@@ -2,7 +2,8 @@
 // Benchmark: `ftr run` on a quickstart-like recipe over 1,000,000 JSONL rows.
 //
 //   npm run build && node bench/pipeline.mjs [--files 10] [--rows-per-file 100000]
-//                                             [--cached-runs 3] [--profile] [--keep] [--json]
+//                                             [--cached-runs 3] [--profile] [--heap-limit MB]
+//                                             [--keep] [--json]
 //
 // Generates tickets (see gen-tickets.mjs: nested body.text, intent, ticket_id; ~5% exact
 // duplicates, some HTML) as 10 files of 100k rows in one folder under os.tmpdir(), and a recipe
@@ -14,7 +15,9 @@
 //   big    1M rows: (a) cold run, (b) fully cached re-runs, (c) one more 100k-row file appended
 //          to the folder, re-run (incremental), then a cached re-run of that
 // --profile adds a cold run of `big` under `node --cpu-prof` (its own cache) and a cached
-// re-run under it, and prints their top self-time modules and functions. Generated data is removed at the end unless --keep.
+// re-run under it, and prints their top self-time modules and functions. --heap-limit MB adds a
+// cold run of `big` with node --max-old-space-size=MB (its own cache): how much of the peak RSS
+// is heap the run needs, and how much is garbage V8 had not yet collected. Generated data is removed at the end unless --keep.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +32,7 @@ const { values: opt } = parseArgs({
     'rows-per-file': { type: 'string', default: '100000' },
     'cached-runs': { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
+    'heap-limit': { type: 'string' },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -141,6 +145,11 @@ result.cold = await ftrRun(big, 'cache');
 log(`big: (b) ${CACHED_RUNS} cached re-runs…`);
 result.cached = await cachedRuns(big, 'cache');
 
+if (opt['heap-limit']) {
+  log(`big: cold run with --max-old-space-size=${opt['heap-limit']} (separate cache)…`);
+  result.heapLimited = { limitMb: Number(opt['heap-limit']), ...(await ftrRun(big, 'cache-heap', [`--max-old-space-size=${opt['heap-limit']}`])) };
+}
+
 if (opt.profile) {
   log('big: cold run under --cpu-prof (separate cache)…');
   const profDir = join(root, 'prof');
@@ -176,6 +185,9 @@ if (opt.json) {
         ['small: cold run', fmtInt(ROWS), s1(result.smallCold.wallMs), fmtInt(result.smallCold.rowsRead / (result.smallCold.wallMs / 1000)), rss(result.smallCold), cpu(result.smallCold), s1(result.smallCold.runMs), `${result.smallCold.counts.done} / ${result.smallCold.counts.cached}`],
         [`small: cached re-run (median of ${CACHED_RUNS})`, fmtInt(ROWS), s1(result.smallCached.medianMs), '—', rss(result.smallCached), cpu(result.smallCached.runs[0]), s1(result.smallCached.runMedianMs), `${result.smallCached.runs[0].counts.done} / ${result.smallCached.runs[0].counts.cached}`],
         ['big: (a) cold run', fmtInt(FILES * ROWS), s1(result.cold.wallMs), fmtInt(result.cold.rowsRead / (result.cold.wallMs / 1000)), rss(result.cold), cpu(result.cold), s1(result.cold.runMs), `${result.cold.counts.done} / ${result.cold.counts.cached}`],
+        ...(result.heapLimited
+          ? [[`big: (a) cold run, --max-old-space-size=${result.heapLimited.limitMb}`, fmtInt(FILES * ROWS), s1(result.heapLimited.wallMs), fmtInt(result.heapLimited.rowsRead / (result.heapLimited.wallMs / 1000)), rss(result.heapLimited), cpu(result.heapLimited), s1(result.heapLimited.runMs), `${result.heapLimited.counts.done} / ${result.heapLimited.counts.cached}`]]
+          : []),
         [`big: (b) cached re-run (median of ${CACHED_RUNS})`, fmtInt(FILES * ROWS), s1(result.cached.medianMs), '—', rss(result.cached), cpu(result.cached.runs[0]), s1(result.cached.runMedianMs), `${result.cached.runs[0].counts.done} / ${result.cached.runs[0].counts.cached}`],
         [`big: (c) +1 file appended, re-run`, fmtInt((FILES + 1) * ROWS), s1(result.append.wallMs), fmtInt(ROWS / (result.append.wallMs / 1000)) + ' (new rows)', rss(result.append), cpu(result.append), s1(result.append.runMs), `${result.append.counts.done} / ${result.append.counts.cached}`],
         ['big: cached re-run after (c)', fmtInt((FILES + 1) * ROWS), s1(result.appendCached.wallMs), '—', rss(result.appendCached), cpu(result.appendCached), s1(result.appendCached.runMs), `${result.appendCached.counts.done} / ${result.appendCached.counts.cached}`],

@@ -102,8 +102,10 @@ export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
       const v = coerce(spec.type, value, ctx, spec, spec.name, out);
       if (v !== undefined) out.params[spec.name] = v;
     } else if (spec.variadic) {
-      const values = args.flatMap((a, i) => {
-        const v = coerce(spec.type.kind === 'list' ? spec.type.of : spec.type, a.value, ctx, spec, `${spec.name}[${i}]`, out);
+      // `op a, b` and `op [a, b]` mean the same
+      const items = args.flatMap((a) => (a.value.kind === 'list' ? a.value.items : [a.value]));
+      const values = items.flatMap((item, i) => {
+        const v = coerce(spec.type.kind === 'list' ? spec.type.of : spec.type, item, ctx, spec, `${spec.name}[${i}]`, out);
         return v === undefined ? [] : [v];
       });
       out.params[spec.name] = values;

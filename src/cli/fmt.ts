@@ -384,12 +384,11 @@ class Printer {
     const { prose, bridging } = this.proseChains();
     const top: Comment[] = [];
     for (const c of sorted) {
-      const owner = items.find((it) => inside(it.span, c));
-      if (owner) {
-        if (!this.verbatim.has(owner) && !placeInItem(owner, c, this.a)) this.verbatim.add(owner);
+      const prev = lastItemBefore(items, c.span.start.offset);
+      if (prev && inside(prev.span, c)) {
+        if (!this.verbatim.has(prev) && !placeInItem(prev, c, this.a)) this.verbatim.add(prev);
         continue;
       }
-      const prev = [...items].reverse().find((it) => it.span.end.offset <= c.span.start.offset);
       const sameLine = prev !== undefined && prev.span.end.line === c.span.start.line;
       if (sameLine && bridging.has(c)) {
         // `cell a = x ## p` right above `cell b`: the parser chains b's prose through a's line
@@ -421,20 +420,17 @@ class Printer {
    * parser attaches them), and those of them with more of the run above (`bridging`).
    */
   private proseChains(): { prose: Set<Comment>; bridging: Set<Comment> } {
-    const all = this.ast.comments.filter((c) => c.prose);
+    const byLine = new Map<number, Comment>();
+    for (const c of this.ast.comments) if (c.prose) byLine.set(c.span.start.line, c);
     const prose = new Set<Comment>();
     const bridging = new Set<Comment>();
     for (const item of this.ast.items) {
-      let line = item.span.start.line - 1;
       let below: Comment | undefined;
-      for (let i = all.length - 1; i >= 0; i--) {
-        const p = all[i];
-        if (p.span.start.line === line) {
-          prose.add(p);
-          if (below) bridging.add(below);
-          below = p;
-          line--;
-        } else if (p.span.start.line < line) break;
+      for (let line = item.span.start.line - 1; byLine.has(line); line--) {
+        const p = byLine.get(line)!;
+        prose.add(p);
+        if (below) bridging.add(below);
+        below = p;
       }
     }
     return { prose, bridging };
@@ -693,6 +689,18 @@ class Printer {
     for (const c of this.a.dangling.get(self) ?? []) out.newline(inner).comment(c);
     out.newline(indent).add(close);
   }
+}
+
+/** The last item (items are in source order) that starts before `offset`. */
+function lastItemBefore(items: Item[], offset: number): Item | undefined {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (items[mid].span.start.offset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? items[lo - 1] : undefined;
 }
 
 function offsetOf(e: TopEntry): number {

@@ -7,6 +7,10 @@ import { strip_html } from './clean/strip_html.js';
 import { normalize } from './clean/normalize.js';
 import { chunk } from './text/chunk.js';
 import { keep, drop } from './filter/keep.js';
+import { spam } from './filter/spam.js';
+import { offensive } from './filter/offensive.js';
+import { relevance } from './filter/relevance.js';
+import { language } from './filter/language.js';
 import { dedupe } from './curate/dedupe.js';
 import { dedupe_near } from './curate/dedupe_near.js';
 import { decontaminate } from './curate/decontaminate.js';
@@ -18,6 +22,6 @@ import { leakage } from './split/leakage.js';
 import { concat } from './combine/concat.js';
 import { write } from './export/write.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, write];
+const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

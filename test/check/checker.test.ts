@@ -41,7 +41,7 @@ describe('a good recipe', () => {
     expect(cellOf(r, 'a').steps.map((s) => s.params)).toEqual([
       { columns: ['text'], keep: 'last', fold: true },
       { form: 'nfkc', lowercase: true, whitespace: true, controls: true },
-      { ratios: { train: 0.7, val: 0.2, test: 0.1 } },
+      { ratios: { train: 0.7, val: 0.2, test: 0.1 }, by: 'random', key: 'id', salt: 'ftr-split-v1' },
     ]);
   });
 });

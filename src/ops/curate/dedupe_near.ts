@@ -88,7 +88,7 @@ export const dedupe_near = defineOp({
     'Without `bands`/`rows`, they are solved from `threshold`: the b·r ≤ perms that minimise the false-positive area ∫₀ᵗ P(s) ds plus the false-negative area ∫ₜ¹ 1 − P(s) ds (datasketch\'s optimiser; `recall_weight` above 50% weighs misses more: 0.8 with 128 hashes gives 9 × 13, or 14 × 9 at recall_weight 90%). ' +
     'With `verify`, candidate pairs are re-read in a second pass and kept only when their exact shingle Jaccard is ≥ `threshold`. Pairs join into clusters (union-find); one row per cluster stays (`keep`), the others are dropped with reason "near-duplicate" and the kept row\'s id and their Jaccard to it (estimated from the signatures, or exact with `verify`). ' +
     'Every output row gets `cluster`: the id of its cluster\'s kept row (its own id when it has no near-duplicate), so `split` can group by it. `export_clusters: "clusters.jsonl"` writes one line per cluster of two or more rows: {cluster, kept, members}. ' +
-    'Memory: 8 bytes per band per row plus one band\'s bucket table and a union-find (no row text); the second pass holds a signature (or, with `verify`, a shingle set) per candidate row only.',
+    'Memory: 8 bytes per band per row plus one band\'s bucket table and a union-find (no row text); then a signature per cluster (its kept row\'s, for the Jaccard estimates) or, with `verify`, a shingle set per candidate row, read in a second pass. Rows are bucketed band by band; with `verify` each row is checked against the first and the previous row of each bucket it lands in.',
   params: [
     { name: 'columns', type: { kind: 'columns' }, positional: true, default: ['text'], doc: 'columns compared (joined by newlines)' },
     { name: 'threshold', type: { kind: 'percent' }, default: 0.8, doc: 'Jaccard similarity that makes two rows near-duplicates (solves bands × rows; the bar for `verify`)' },
@@ -141,10 +141,10 @@ export const dedupe_near = defineOp({
       const needValue = keep === 'longest' || keep === 'highest';
 
       // what the index will catch, and what it will cost, before any work
-      const mem = indexMemory(N, perms, bands, needValue ? 8 : 0, verify);
+      const mem = indexMemory(N, perms, bands, (needValue ? 8 : 0) + (verify ? 4 : 0), verify);
       const header = `LSH ${bands} bands × ${rows} rows of ${perms} MinHash values over ${kind} ${n}-grams (${solved ? `solved for Jaccard ${threshold}` : 'as given'}; knee ≈ ${j2(knee(bands, rows))})`;
       const curve = `P(candidate | jaccard): ${curveLine(bands, rows)}`;
-      const memLine = `index memory ≈ ${fmtBytes(mem.total)} for ${fmt(N)} rows (band keys ${fmtBytes(mem.bandKeys)}, buckets ${fmtBytes(mem.buckets)}, union-find ${fmtBytes(mem.unionFind)}) + ~${fmtBytes(mem.perCandidate)} per candidate row${verify ? ' (shingle set, for verify)' : ' (signature)'}`;
+      const memLine = `index memory ≈ ${fmtBytes(mem.total)} for ${fmt(N)} rows (band keys ${fmtBytes(mem.bandKeys)}, buckets ${fmtBytes(mem.buckets)}, union-find ${fmtBytes(mem.unionFind)}, per-row maps ${fmtBytes(mem.perRow)}) + ~${fmtBytes(mem.perCandidate)} ${verify ? 'per candidate row (its shingle set, for verify)' : 'per cluster (its kept row\'s signature)'}`;
       for (const line of [header, curve, memLine]) {
         ctx.log(line);
         out.note(line);
@@ -166,20 +166,31 @@ export const dedupe_near = defineOp({
       }
       ctx.progress(count);
 
-      // buckets, one band at a time: each row is paired with the previous row of its bucket
+      // buckets, one band at a time. Without verify, each row joins the first row of its bucket.
+      // With verify, each row is paired with the bucket's first and previous rows: a chain
+      // s → c1 → c2 of copies of s still links c2 to s when c1–c2 alone falls below the threshold.
       const uf = new UnionFind(count);
       const pairs = verify ? new PairList() : undefined;
+      const lastOf = verify ? new Int32Array(count) : undefined;
       const table = new KeyTable(count);
       const stride = bands * 2;
       for (let j = 0; j < bands; j++) {
         if (j) table.clear();
         for (let i = 0; i < count; i++) {
           const o = i * stride + 2 * j;
-          const prev = table.swap(keys[o], keys[o + 1], i);
-          if (prev >= 0) {
-            if (pairs) pairs.add(prev, i);
-            else uf.union(prev, i);
+          const first = table.setIfAbsent(keys[o], keys[o + 1], i);
+          if (first === i) {
+            if (lastOf) lastOf[i] = i;
+            continue;
           }
+          if (!pairs) {
+            uf.union(first, i);
+            continue;
+          }
+          const last = lastOf![first];
+          pairs.add(last, i);
+          if (last !== first) pairs.add(first, i);
+          lastOf![first] = i;
         }
       }
       pairs?.dropIndex();
@@ -195,49 +206,42 @@ export const dedupe_near = defineOp({
       } else {
         for (let i = 0; i < count; i++) if (uf.sizeOf(i) > 1) cand[i] = numCand++;
       }
+      const exporting = Boolean(params.export_clusters);
+      // ids of candidate rows: needed with verify (links), for the clusters file
+      const ids: string[] | undefined = verify || exporting ? new Array(numCand) : undefined;
 
-      // pass 2 (only when there are candidates): ids, and signatures or exact shingle sets
-      const ids: string[] = new Array(numCand);
-      const sigs = !verify ? new Uint32Array(numCand * perms) : undefined;
+      // verify: pass 2 reads each candidate row's exact shingle set; pairs below the threshold go
       const sets: Uint32Array[] | undefined = verify ? new Array(numCand) : undefined;
-      if (numCand) {
+      const bestPartner = verify ? new Int32Array(numCand).fill(-1) : undefined;
+      const bestJ = verify ? new Float64Array(numCand) : undefined;
+      const exact = (x: number, y: number) => jaccardSorted(sets![cand[x]], sets![cand[y]]);
+      if (pairs && numCand) {
         let i = 0;
         for await (const row of input.rows()) {
           const c = cand[i++];
           if (c === -1) continue;
-          ids[c] = String(row.id ?? i);
-          const text = nearText(row, columns);
-          if (sigs) hasher.signature(text, sigs.subarray(c * perms, (c + 1) * perms));
-          else sets![c] = sortedUnique(hasher.shingler.hashes(text));
+          ids![c] = String(row.id ?? i);
+          sets![c] = sortedUnique(hasher.shingler.hashes(nearText(row, columns)));
         }
-      }
-      const similarity = (x: number, y: number): number =>
-        sets ? jaccardSorted(sets[cand[x]], sets[cand[y]]) : estimateJaccard(sigs!.subarray(cand[x] * perms, (cand[x] + 1) * perms), sigs!.subarray(cand[y] * perms, (cand[y] + 1) * perms));
-
-      // verify: keep the candidate pairs whose exact Jaccard reaches the threshold
-      const bestPartner = verify ? new Int32Array(numCand).fill(-1) : undefined;
-      const bestJ = verify ? new Float64Array(numCand) : undefined;
-      if (pairs) {
         let passed = 0;
         for (let e = 0; e < pairs.length; e++) {
           const x = pairs.a[e];
           const y = pairs.b[e];
-          const s = similarity(x, y);
-          if (s < threshold) continue;
+          const sim = exact(x, y);
+          if (sim < threshold) continue;
           passed++;
           uf.union(x, y);
           for (const [u, v] of [[x, y], [y, x]]) {
-            if (s > bestJ![cand[u]]) {
-              bestJ![cand[u]] = s;
+            if (sim > bestJ![cand[u]]) {
+              bestJ![cand[u]] = sim;
               bestPartner![cand[u]] = v;
             }
           }
         }
-        const line = `verify: ${fmt(pairs.length)} candidate pair${pairs.length === 1 ? '' : 's'} checked, ${fmt(passed)} with exact Jaccard ≥ ${threshold}, ${fmt(pairs.length - passed)} false positive${pairs.length - passed === 1 ? '' : 's'} removed`;
-        out.note(line);
+        out.note(`verify: ${fmt(pairs.length)} candidate pair${pairs.length === 1 ? '' : 's'} checked, ${fmt(passed)} with exact Jaccard ≥ ${threshold}, ${fmt(pairs.length - passed)} false positive${pairs.length - passed === 1 ? '' : 's'} removed`);
       }
 
-      // one kept row per cluster (ties: the earlier row), found in input order
+      // one kept row per cluster (ties: the earlier row), found in input order; clusters numbered
       const keptOf = new Int32Array(count).fill(-1);
       for (let i = 0; i < count; i++) {
         if (cand[i] === -1) continue;
@@ -246,45 +250,69 @@ export const dedupe_near = defineOp({
         const k = keptOf[r];
         if (k === -1 || beats(keep, value ? value[i] : 0, value ? value[k] : 0)) keptOf[r] = i;
       }
-      // Jaccard of each dropped row to its kept row, then the text-derived data can go
-      const toKept = new Float64Array(numCand);
+      const clusterNo = new Int32Array(count).fill(-1);
       let clusters = 0;
       let largest = 0;
       for (let i = 0; i < count; i++) {
         if (cand[i] === -1) continue;
         const r = uf.find(i);
-        if (uf.size[r] < 2) continue;
-        if (keptOf[r] === i) {
-          clusters++;
-          largest = Math.max(largest, uf.size[r]);
-        } else toKept[cand[i]] = similarity(i, keptOf[r]);
+        if (uf.size[r] < 2 || keptOf[r] !== i) continue;
+        clusterNo[r] = clusters++;
+        largest = Math.max(largest, uf.size[r]);
       }
+      const keptId: string[] = new Array(clusters);
 
-      if (params.export_clusters) {
-        const path = resolve(ctx.baseDir, params.export_clusters as string);
-        const members = new Map<number, string[]>();
+      // with verify: each dropped row's exact Jaccard to its kept row, then the shingle sets can go
+      const toKept = verify ? new Float64Array(numCand) : undefined;
+      if (verify) {
         for (let i = 0; i < count; i++) {
           if (cand[i] === -1) continue;
           const r = uf.find(i);
           if (uf.size[r] < 2) continue;
-          let m = members.get(r);
-          if (!m) members.set(r, (m = []));
-          m.push(ids[cand[i]]);
+          if (keptOf[r] === i) keptId[clusterNo[r]] = ids![cand[i]];
+          else toKept![cand[i]] = exact(i, keptOf[r]);
         }
-        const lines: string[] = [];
-        for (const [r, m] of members) {
-          const kept = ids[cand[keptOf[r]]];
-          lines.push(JSON.stringify({ cluster: kept, kept, members: m }) + '\n');
+        sets!.length = 0;
+      }
+
+      // without verify: the kept rows' signatures (estimates for their members) and ids; a pass
+      // of its own unless each kept row comes before its members (keep first) and no file is wanted
+      const keptSigs = verify ? undefined : new Uint32Array(clusters * perms);
+      const keptSeen = verify ? undefined : new Uint8Array(clusters);
+      const sigOf = (c: number) => keptSigs!.subarray(c * perms, (c + 1) * perms);
+      if (!verify && numCand && (keep !== 'first' || exporting)) {
+        let i = 0;
+        for await (const row of input.rows()) {
+          const c = cand[i++];
+          if (c === -1) continue;
+          if (ids) ids[c] = String(row.id ?? i);
+          const r = uf.find(i - 1);
+          if (keptOf[r] !== i - 1) continue;
+          const k = clusterNo[r];
+          keptId[k] = String(row.id ?? i);
+          hasher.signature(nearText(row, columns), sigOf(k));
+          keptSeen![k] = 1;
         }
+      }
+
+      if (exporting) {
+        const path = resolve(ctx.baseDir, params.export_clusters as string);
+        const members: string[][] = Array.from({ length: clusters }, () => []);
+        for (let i = 0; i < count; i++) {
+          if (cand[i] === -1) continue;
+          const r = uf.find(i);
+          if (uf.size[r] >= 2) members[clusterNo[r]].push(ids![cand[i]]);
+        }
+        const lines = members.map((m, k) => JSON.stringify({ cluster: keptId[k], kept: keptId[k], members: m }) + '\n');
         mkdirSync(dirname(path), { recursive: true });
         const tmp = `${path}.tmp-${process.pid}`;
         await writeFile(tmp, lines.join(''));
         renameSync(tmp, path);
-        out.note(`wrote ${relative(ctx.baseDir, path)} (${fmt(members.size)} cluster${members.size === 1 ? '' : 's'})`);
+        out.note(`wrote ${relative(ctx.baseDir, path)} (${fmt(clusters)} cluster${clusters === 1 ? '' : 's'})`);
       }
 
       // pass 3: rows in input order, each with its cluster id; the non-kept members of a cluster dropped
-      const how = verify ? 'exact' : 'estimated';
+      const scratch = new Uint32Array(perms);
       let i = 0;
       let dropped = 0;
       for await (const row of input.rows()) {
@@ -292,21 +320,33 @@ export const dedupe_near = defineOp({
         const r = c === -1 ? -1 : uf.find(i);
         if (r === -1 || uf.size[r] < 2) {
           await out.emit({ ...row, cluster: String(row.id ?? i + 1) });
-        } else {
-          const k = keptOf[r];
-          const cluster = ids[cand[k]];
-          if (k === i) await out.emit({ ...row, cluster });
-          else {
-            const s = toKept[c];
-            let detail = `near-duplicate of ${cluster} (jaccard ${j2(s)} ${how}`;
-            if (verify) {
-              const via = bestPartner![c];
-              detail += s >= threshold || via === -1 || via === k ? ` ≥ ${threshold})` : ` to it; linked through ${ids[cand[via]]}, jaccard ${j2(bestJ![c])} ≥ ${threshold})`;
-            } else detail += `; LSH ${bands}×${rows}, threshold ${threshold})`;
-            dropped++;
-            await out.drop({ ...row, cluster }, 'near-duplicate', detail);
-          }
+          i++;
+          continue;
         }
+        const k = clusterNo[r];
+        if (keptOf[r] === i) {
+          if (!verify && !keptSeen![k]) {
+            keptId[k] = String(row.id ?? i + 1);
+            hasher.signature(nearText(row, columns), sigOf(k));
+            keptSeen![k] = 1;
+          }
+          await out.emit({ ...row, cluster: keptId[k] });
+          i++;
+          continue;
+        }
+        const cluster = keptId[k];
+        let detail: string;
+        if (verify) {
+          const sim = toKept![c];
+          const via = bestPartner![c];
+          detail = `near-duplicate of ${cluster} (jaccard ${j2(sim)} exact`;
+          detail += sim >= threshold || via === -1 || via === keptOf[r] ? ` ≥ ${threshold})` : ` to it; linked through ${ids![cand[via]]}, jaccard ${j2(bestJ![c])} ≥ ${threshold})`;
+        } else {
+          const sim = estimateJaccard(hasher.signature(nearText(row, columns), scratch), sigOf(k));
+          detail = `near-duplicate of ${cluster} (jaccard ${j2(sim)} estimated; LSH ${bands}×${rows}, threshold ${threshold})`;
+        }
+        dropped++;
+        await out.drop({ ...row, cluster }, 'near-duplicate', detail);
         i++;
       }
       out.note(`${fmt(dropped)} near-duplicate${dropped === 1 ? '' : 's'} dropped from ${fmt(count)} rows: ${fmt(clusters)} cluster${clusters === 1 ? '' : 's'} (largest ${fmt(largest)} rows), keep ${keep}`);

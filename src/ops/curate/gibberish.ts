@@ -1,5 +1,6 @@
 import { defineOp, OpError, type Column, type Row, type RowSet } from '../types.js';
 import { requireColumns } from '../common.js';
+import { cpLen } from './textmetrics.js';
 import {
   compareDetail,
   fmt,
@@ -21,55 +22,73 @@ import {
  * gibberish score in [0, 1].
  */
 
-const BOS = '\u0002';
-const EOS = '\u0003';
-
 /** What the model reads: NFC, lowercase, whitespace runs as one space, trimmed. */
 export function lmText(text: string): string {
   return text.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim();
-}
-
-/** Code points of the text, then the end marker. */
-function symbols(text: string): string[] {
-  const s = [...lmText(text)];
-  s.push(EOS);
-  return s;
 }
 
 /**
  * An add-k smoothed character n-gram model: P(c | h) = (N(h c) + k) / (N(h) + k·V), where h is
  * the previous order−1 characters (padded with a start marker), V the training alphabet size
  * plus one for unseen characters, and each text ends with an end marker.
+ *
+ * Characters get dense ids in training order and an n-gram is the number Σ id·M^j, so counts
+ * live in numeric maps (no string per n-gram). M = 2^⌊52/order⌋ (at most 2^21): order 3 has
+ * room for 131,069 distinct characters, order 5 for 1,021; characters past that, and unseen
+ * ones when scoring, share one "other" id.
  */
 export class CharNgramModel {
-  private grams = new Map<string, number>();
-  private contexts = new Map<string, number>();
-  private vocab = new Set<string>();
+  private grams = new Map<number, number>();
+  private contexts = new Map<number, number>();
+  /** code point → id; 0 is the start marker, 1 the end marker, M−1 "other" */
+  private ids = new Map<number, number>();
+  private vocab = new Set<number>();
+  private readonly M: number;
+  private readonly span: number;
   texts = 0;
 
-  constructor(readonly order: number, readonly k: number) {}
+  constructor(readonly order: number, readonly k: number) {
+    this.M = 2 ** Math.min(21, Math.floor(52 / order));
+    this.span = this.M ** (order - 1);
+  }
 
-  /** (context, n-gram) keys of a text, in order */
-  private *keys(text: string): Generator<[string, string, string]> {
-    const s = symbols(text);
-    const pad = this.order - 1;
-    const h: string[] = new Array(pad).fill(BOS);
-    for (const c of s) {
-      const ctx = h.join('');
-      yield [ctx, ctx + c, c];
-      if (pad > 0) {
-        h.shift();
-        h.push(c);
-      }
+  private idOf(cp: number, add: boolean): number {
+    let id = this.ids.get(cp);
+    if (id === undefined) {
+      if (!add || this.ids.size + 2 >= this.M - 1) return this.M - 1;
+      id = this.ids.size + 2;
+      this.ids.set(cp, id);
     }
+    return id;
+  }
+
+  /** the (context, n-gram, symbol) keys of a text's predictions: each character, then the end */
+  private keys(text: string, add: boolean): { ctx: Float64Array; gram: Float64Array; sym: Float64Array; n: number } {
+    const t = lmText(text);
+    const ctx = new Float64Array(t.length + 1);
+    const gram = new Float64Array(t.length + 1);
+    const sym = new Float64Array(t.length + 1);
+    let h = 0; // the start markers have id 0, so the first context is 0
+    let n = 0;
+    const step = (id: number) => {
+      const g = h * this.M + id;
+      ctx[n] = h;
+      gram[n] = g;
+      sym[n++] = id;
+      h = g % this.span;
+    };
+    for (const ch of t) step(this.idOf(ch.codePointAt(0)!, add));
+    step(1);
+    return { ctx, gram, sym, n };
   }
 
   train(text: string): void {
     this.texts++;
-    for (const [ctx, gram, c] of this.keys(text)) {
-      this.contexts.set(ctx, (this.contexts.get(ctx) ?? 0) + 1);
-      this.grams.set(gram, (this.grams.get(gram) ?? 0) + 1);
-      this.vocab.add(c);
+    const { ctx, gram, sym, n } = this.keys(text, true);
+    for (let i = 0; i < n; i++) {
+      this.contexts.set(ctx[i], (this.contexts.get(ctx[i]) ?? 0) + 1);
+      this.grams.set(gram[i], (this.grams.get(gram[i]) ?? 0) + 1);
+      this.vocab.add(sym[i]);
     }
   }
 
@@ -87,22 +106,23 @@ export class CharNgramModel {
    * this row does not vouch for itself.
    */
   perplexity(text: string, leaveOut = false): number {
-    const own = new Map<string, number>();
-    const keys = [...this.keys(text)];
+    const { ctx, gram, n } = this.keys(text, false);
+    const ownCtx = new Map<number, number>();
+    const ownGram = new Map<number, number>();
     if (leaveOut) {
-      for (const [ctx, gram] of keys) {
-        own.set(ctx, (own.get(ctx) ?? 0) + 1);
-        own.set(`\u0001${gram}`, (own.get(`\u0001${gram}`) ?? 0) + 1);
+      for (let i = 0; i < n; i++) {
+        ownCtx.set(ctx[i], (ownCtx.get(ctx[i]) ?? 0) + 1);
+        ownGram.set(gram[i], (ownGram.get(gram[i]) ?? 0) + 1);
       }
     }
-    const V = this.alphabet;
+    const kV = this.k * this.alphabet;
     let sum = 0;
-    for (const [ctx, gram] of keys) {
-      const g = (this.grams.get(gram) ?? 0) - (own.get(`\u0001${gram}`) ?? 0);
-      const h = (this.contexts.get(ctx) ?? 0) - (own.get(ctx) ?? 0);
-      sum += Math.log((g + this.k) / (h + this.k * V));
+    for (let i = 0; i < n; i++) {
+      const g = (this.grams.get(gram[i]) ?? 0) - (ownGram.get(gram[i]) ?? 0);
+      const h = (this.contexts.get(ctx[i]) ?? 0) - (ownCtx.get(ctx[i]) ?? 0);
+      sum += Math.log((g + this.k) / (h + kV));
     }
-    return Math.exp(-sum / keys.length);
+    return Math.exp(-sum / n);
   }
 }
 
@@ -136,12 +156,8 @@ export function unpronounceable(word: string): boolean {
 export function gibberishScore(text: string): GibberishParts {
   const plain = text.normalize('NFD').replace(/\p{M}/gu, '');
   const words = (plain.match(/[A-Za-z]+/g) ?? []).filter((w) => !/^[A-Z]{2,6}$/.test(w));
-  let run = 0;
   let longest = 0;
-  for (const ch of text) {
-    if (/[\p{P}\p{S}]/u.test(ch)) longest = Math.max(longest, ++run);
-    else run = 0;
-  }
+  for (const m of text.matchAll(/[\p{P}\p{S}]+/gu)) longest = Math.max(longest, cpLen(m[0]));
   const r = clamp01((longest - 3) / 12);
   if (words.length === 0) return { score: r, unpronounceable: NaN, vowels: NaN, symbolRun: longest };
   const u = words.filter(unpronounceable).length / words.length;
@@ -167,13 +183,13 @@ export const gibberish = defineOp({
   version: 1,
   kind: 'global',
   summary: 'score rows by character n-gram perplexity and a gibberish heuristic; drop (or flag) keyboard mash and noise',
-  doc: `Adds \`perplexity\` and \`gibberish\` columns and drops rows over either threshold (\`action: flag\` keeps them and adds \`gibberish_reason\`, null for clean rows). **perplexity**: a character n-gram model (order 3) with add-k smoothing, P(c | h) = (N(hc) + k)/(N(h) + k·V) (V = alphabet + 1), over the lowercased, whitespace-collapsed text with start/end markers; the score is exp(−mean ln P) per character. The model is trained on the data itself in a first pass and each row is scored leave-one-out (its own counts removed, so a string seen only in that row does not vouch for itself), or trained on another cell with \`reference: clean_cell\` (its \`reference_column\`, default the same name). **gibberish** = 0.6·u + 0.25·v + 0.15·r: u the share of Latin words (accents removed, all-caps acronyms of 2–6 letters skipped) with 4+ letters and no vowel (aeiouy), 5+ consonants in a row or one letter 4+ times in a row; v how far the vowel share of their letters is outside [0.25, 0.55] (linear, 1 at 0 or ≥ 0.8); r = (longest run of punctuation/symbols − 3)/12 clamped to [0, 1]; a text without Latin words scores r alone. Thresholds are numbers, off, or derived from this data: "p99", "mean+3sd", "median+10mad" (the default for perplexity: 10 raw MADs above the median, a modified z of about 6.7 — perplexity is right-skewed, so a tighter cut removes ordinary rows with rare names; on 1,900 English sentences it kept all but 5 and caught every keyboard-mash row). Rows with a null or blank text get null scores and are kept. Memory: the n-gram counts (distinct n-grams) and two numbers per row.`,
+  doc: `Adds \`perplexity\` and \`gibberish\` columns and drops rows over either threshold (\`action: flag\` keeps them and adds \`gibberish_reason\`, null for clean rows). **perplexity**: a character n-gram model (order 3) with add-k smoothing, P(c | h) = (N(hc) + k)/(N(h) + k·V) (V = alphabet + 1), over the lowercased, whitespace-collapsed text with start/end markers; the score is exp(−mean ln P) per character. The model is trained on the data itself in a first pass and each row is scored leave-one-out (its own counts removed, so a string seen only in that row does not vouch for itself), or trained on another cell with \`reference: clean_cell\` (its \`reference_column\`, default the same name). **gibberish** = 0.6·u + 0.25·v + 0.15·r: u the share of Latin words (accents removed, all-caps acronyms of 2–6 letters skipped) with 4+ letters and no vowel (aeiouy), 5+ consonants in a row or one letter 4+ times in a row; v how far the vowel share of their letters is outside [0.25, 0.55] (linear, 1 at 0 or ≥ 0.8); r = (longest run of punctuation/symbols − 3)/12 clamped to [0, 1]; a text without Latin words scores r alone. Thresholds are numbers, null or "off", or derived from this data: "p99", "mean+3sd", "median+10mad" (the default for perplexity: 10 raw MADs above the median, a modified z of about 6.7 — perplexity is right-skewed, so a tighter cut removes ordinary rows with rare names; on 1,900 English sentences it kept all but 5 and caught every keyboard-mash row). Rows with a null or blank text get null scores and are kept. Memory: the n-gram counts (distinct n-grams) and two numbers per row.`,
   params: [
     { name: 'column', type: { kind: 'column' }, positional: true, default: 'text', doc: 'the text column scored' },
-    { name: 'order', type: { kind: 'number', integer: true, min: 1, max: 8 }, default: 3, doc: 'n-gram order (characters of context + 1)' },
+    { name: 'order', type: { kind: 'number', integer: true, min: 1, max: 5 }, default: 3, doc: 'n-gram order, 1–5 (characters of context + 1)' },
     { name: 'smoothing', type: { kind: 'number', min: 0 }, default: 0.1, doc: 'the k of add-k smoothing (> 0)' },
-    { name: 'max_perplexity', type: { kind: 'any' }, default: 'median+10mad', doc: 'drop rows with a higher perplexity: a number, "p99", "mean+3sd", "median+10mad", or off' },
-    { name: 'max_gibberish', type: { kind: 'any' }, default: 0.5, doc: 'drop rows with a higher gibberish score (0..1), or a data-derived threshold, or off' },
+    { name: 'max_perplexity', type: { kind: 'any' }, default: 'median+10mad', doc: 'drop rows with a higher perplexity: a number, "p99", "mean+3sd", "median+10mad", or null (off)' },
+    { name: 'max_gibberish', type: { kind: 'any' }, default: 0.5, doc: 'drop rows with a higher gibberish score (0..1), or a data-derived threshold, or null (off)' },
     { name: 'reference', type: { kind: 'dataset' }, doc: 'a cell of clean in-domain text to train the model on (default: this data, leave-one-out)' },
     { name: 'reference_column', type: { kind: 'string' }, doc: 'the reference cell column to train on (default: the same name as column)' },
     { name: 'action', type: { kind: 'enum', values: ['drop', 'flag'] }, default: 'drop', doc: 'drop rows over a threshold, or keep them and add gibberish_reason' },

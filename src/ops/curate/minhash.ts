@@ -5,7 +5,7 @@
  * arrays, and union-find. Pure functions and typed arrays: no row text is kept anywhere.
  *
  * The permutation family is 32-bit, `h_k(x) = (a_k·x + b_k) mod 2^32` over a 32-bit shingle
- * hash (a_k odd), as the curation notes (§4.1) propose for a self-contained TS implementation:
+ * hash (a_k odd; minima taken in signed order), as the curation notes (§4.1) propose for a self-contained TS implementation:
  * statistically fine, about 10× faster than the 61-bit Mersenne family of datasketch, but the
  * signatures are not interchangeable with datatrove's or datasketch's.
  */
@@ -18,13 +18,26 @@ const NUMBER = /\p{Nd}+(?:[.,،٫⎖⎗⎘]\p{Nd}+)?/gu;
 // punctuation, symbols and control characters (datatrove's PUNCTUATION set is a superset of \p{P})
 const PUNCT = /[\p{P}\p{S}\p{Cc}]+/gu;
 const MARKS = /\p{Mn}+/gu;
+// the same rules for ASCII-only text, without unicode property lookups (every ASCII P/S/Cc char)
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_NUMBER = /[0-9]+(?:[.,][0-9]+)?/g;
+const ASCII_PUNCT = /[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+/g;
 
 /**
  * datatrove's `simplify_text`, in its order: lowercase; numbers (any script, with one decimal
  * part) → `0`; punctuation and symbols → space; collapse whitespace and trim; NFD and drop
- * combining marks. `Café, 3.14 ½!` → `cafe 0 0`.
+ * combining marks. `Café, 3.14 is ½-ish` → `cafe 0 is ½ ish` (½ is a No, not a Nd).
  */
 export function simplifyText(s: string): string {
+  if (!NON_ASCII.test(s)) {
+    // ASCII: whitespace and controls fall in ASCII_PUNCT's range, NFD changes nothing
+    return s.toLowerCase().replace(ASCII_NUMBER, '0').replace(ASCII_PUNCT, ' ').trim();
+  }
+  return simplifyUnicode(s);
+}
+
+/** simplifyText without the ASCII fast path (exported so tests can check that both agree). */
+export function simplifyUnicode(s: string): string {
   return s
     .toLowerCase()
     .replace(NUMBER, '0')
@@ -144,6 +157,33 @@ export class ShingleHasher {
     this.shingleSeed = Math.floor(rand() * 2 ** 32);
   }
 
+  private words = 0;
+
+  /** FNV-1a hash of each space-separated word of the (simplified) text, into wordBuf; sets `words`. */
+  private wordHashes(text: string): Uint32Array {
+    const t = this.fold ? simplifyText(text) : text.replace(/\s+/g, ' ').trim();
+    if (this.wordBuf.length < t.length / 2 + 1) this.wordBuf = new Uint32Array(t.length + 16);
+    const wb = this.wordBuf;
+    const seed = (0x811c9dc5 ^ this.wordSeed) >>> 0;
+    let w = 0;
+    let h = seed;
+    let inWord = false;
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 32) {
+        if (inWord) wb[w++] = fmix32(h);
+        h = seed;
+        inWord = false;
+      } else {
+        h = Math.imul(h ^ c, 0x01000193);
+        inWord = true;
+      }
+    }
+    if (inWord) wb[w++] = fmix32(h);
+    this.words = w;
+    return wb;
+  }
+
   /** The shingle hashes of a text (may repeat; a view valid until the next call). */
   hashes(text: string): Uint32Array {
     const n = this.n;
@@ -155,11 +195,8 @@ export class ShingleHasher {
       else for (let i = 0; i < m; i++) this.out[i] = hashString(t, this.shingleSeed, i, i + n);
       return this.out.subarray(0, m);
     }
-    const words = wordsOf(text, this.fold);
-    const w = words.length;
-    if (this.wordBuf.length < w) this.wordBuf = new Uint32Array(w * 2);
-    const wb = this.wordBuf;
-    for (let i = 0; i < w; i++) wb[i] = hashString(words[i], this.wordSeed);
+    const wb = this.wordHashes(text);
+    const w = this.words;
     const m = Math.max(1, w - n + 1);
     if (this.out.length < m) this.out = new Uint32Array(m * 2);
     if (w < n) this.out[0] = combine(wb, 0, w, this.shingleSeed);
@@ -174,6 +211,8 @@ export class ShingleHasher {
 export class MinHasher {
   readonly a: Uint32Array;
   readonly b: Uint32Array;
+  private ai: Int32Array;
+  private bi: Int32Array;
   readonly shingler: ShingleHasher;
 
   constructor(readonly perms: number, seed: number, kind: ShingleKind = 'word', n = 5, fold = true) {
@@ -184,23 +223,57 @@ export class MinHasher {
       this.a[k] = (Math.floor(rand() * 2 ** 32) | 1) >>> 0;
       this.b[k] = Math.floor(rand() * 2 ** 32) >>> 0;
     }
+    this.ai = new Int32Array(this.a.buffer);
+    this.bi = new Int32Array(this.b.buffer);
     this.shingler = new ShingleHasher(kind, n, fold, seed);
   }
 
-  /** MinHash signature of a set of shingle hashes, into `sig` (length perms). */
+  /**
+   * MinHash signature of a set of shingle hashes, into `sig` (length perms). Values are compared
+   * as signed 32-bit ints (a fixed bijection of the unsigned order: still a min-wise hash), four
+   * permutations per sweep over the shingles, so the running minima stay in registers.
+   */
   signatureOf(hashes: Uint32Array, sig: Uint32Array = new Uint32Array(this.perms)): Uint32Array {
     const P = this.perms;
-    const A = this.a;
-    const B = this.b;
-    sig.fill(0xffffffff);
-    for (let i = 0; i < hashes.length; i++) {
-      const x = hashes[i];
-      for (let k = 0; k < P; k++) {
-        const v = (Math.imul(A[k], x) + B[k]) >>> 0;
-        if (v < sig[k]) sig[k] = v;
+    const A = this.ai;
+    const B = this.bi;
+    const m = hashes.length;
+    const h = this.hi32(hashes);
+    let k = 0;
+    for (; k + 4 <= P; k += 4) {
+      const a1 = A[k], b1 = B[k], a2 = A[k + 1], b2 = B[k + 1], a3 = A[k + 2], b3 = B[k + 2], a4 = A[k + 3], b4 = B[k + 3];
+      let m1 = 0x7fffffff, m2 = 0x7fffffff, m3 = 0x7fffffff, m4 = 0x7fffffff;
+      for (let i = 0; i < m; i++) {
+        const x = h[i];
+        let v = (Math.imul(a1, x) + b1) | 0;
+        if (v < m1) m1 = v;
+        v = (Math.imul(a2, x) + b2) | 0;
+        if (v < m2) m2 = v;
+        v = (Math.imul(a3, x) + b3) | 0;
+        if (v < m3) m3 = v;
+        v = (Math.imul(a4, x) + b4) | 0;
+        if (v < m4) m4 = v;
       }
+      sig[k] = m1;
+      sig[k + 1] = m2;
+      sig[k + 2] = m3;
+      sig[k + 3] = m4;
+    }
+    for (; k < P; k++) {
+      const a = A[k], b = B[k];
+      let mn = 0x7fffffff;
+      for (let i = 0; i < m; i++) {
+        const v = (Math.imul(a, h[i]) + b) | 0;
+        if (v < mn) mn = v;
+      }
+      sig[k] = mn;
     }
     return sig;
+  }
+
+  /** The same bytes as Int32 (no copy). */
+  private hi32(h: Uint32Array): Int32Array {
+    return new Int32Array(h.buffer, h.byteOffset, h.length);
   }
 
   signature(text: string, sig?: Uint32Array): Uint32Array {
@@ -449,16 +522,19 @@ export interface MemoryEstimate {
   buckets: number;
   unionFind: number;
   perRow: number;
-  /** bytes per candidate row in the second pass (signature, or shingle set with verify) */
+  /** bytes per cluster (its kept row's signature), or with verify per candidate row (its shingle set) */
   perCandidate: number;
 }
 
-/** Index memory for n rows: band keys (8 B per band per row), one band's bucket table, union-find, per-row extras. */
+/**
+ * Index memory for n rows: band keys (8 B per band per row), one band's bucket table, union-find
+ * (8 B), candidate and kept-row maps (8 B) and `extraPerRow` (keep values, verify's bucket chains).
+ */
 export function indexMemory(n: number, perms: number, bands: number, extraPerRow: number, verify: boolean, avgShingles = 250): MemoryEstimate {
   const bandKeyBytes = n * bands * 8;
   const buckets = KeyTable.bytesFor(n);
   const unionFind = n * 8;
-  const perRow = n * (extraPerRow + 4);
+  const perRow = n * (extraPerRow + 8);
   return {
     total: bandKeyBytes + buckets + unionFind + perRow,
     bandKeys: bandKeyBytes,

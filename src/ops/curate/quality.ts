@@ -63,38 +63,58 @@ const RULE_NAMES = ['gopher', 'gopher_quality', 'gopher_repetition', 'c4', 'fine
 // ---------------------------------------------------------------------------------------------
 // Gopher repetition (datatrove GopherRepetitionFilter; Gopher paper table A1)
 
-/** Characters covered by the most frequent word n-gram: len("w1 w2") × count (ties: first seen). */
-export function topNgramChars(words: string[], n: number): number {
-  const counts = new Map<string, number>();
-  let best = '';
-  let bestCount = 0;
-  for (let i = 0; i + n <= words.length; i++) {
-    const g = words.slice(i, i + n).join(' ');
-    const c = (counts.get(g) ?? 0) + 1;
-    counts.set(g, c);
-  }
-  for (const [g, c] of counts) {
-    if (c > bestCount) {
-      best = g;
-      bestCount = c;
-    }
-  }
-  return cpLen(best) * bestCount;
+/**
+ * Words laid out for fast n-gram keys: `spaced` is the words joined by spaces and `packed` joined
+ * with nothing; an n-gram is a substring of either (no per-n-gram joins), its length in code
+ * points comes from prefix sums.
+ */
+interface WordLayout {
+  n: number;
+  spaced: string;
+  packed: string;
+  /** UTF-16 offset of word i in spaced / packed (length n + 1) */
+  sOff: Int32Array;
+  pOff: Int32Array;
+  /** code points before word i, separators excluded (length n + 1) */
+  cp: Int32Array;
 }
 
-/**
- * Characters in repeated word n-grams: scan left to right; an n-gram (words joined without a
- * separator) seen before adds its length and jumps n words, otherwise it is remembered and the
- * scan moves one word.
- */
-export function dupNgramChars(words: string[], n: number): number {
+function layout(words: string[]): WordLayout {
+  const n = words.length;
+  const sOff = new Int32Array(n + 1);
+  const pOff = new Int32Array(n + 1);
+  const cp = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const w = words[i];
+    sOff[i + 1] = sOff[i] + w.length + 1;
+    pOff[i + 1] = pOff[i] + w.length;
+    cp[i + 1] = cp[i] + cpLen(w);
+  }
+  return { n, spaced: words.join(' '), packed: words.join(''), sOff, pOff, cp };
+}
+
+function topNgram(l: WordLayout, n: number): number {
+  const counts = new Map<string, number>();
+  let max = 0;
+  for (let i = 0; i + n <= l.n; i++) {
+    const g = l.spaced.slice(l.sOff[i], l.sOff[i + n] - 1);
+    const c = (counts.get(g) ?? 0) + 1;
+    counts.set(g, c);
+    if (c > max) max = c;
+  }
+  // Counter.most_common(1): the first-seen of the most frequent (a Map iterates in insertion order)
+  for (const [g, c] of counts) if (c === max) return cpLen(g) * c;
+  return 0;
+}
+
+function dupNgram(l: WordLayout, n: number): number {
   const seen = new Set<string>();
   let repeated = 0;
   let i = 0;
-  while (i < words.length - n + 1) {
-    const g = words.slice(i, i + n).join('');
+  while (i < l.n - n + 1) {
+    const g = l.packed.slice(l.pOff[i], l.pOff[i + n]);
     if (seen.has(g)) {
-      repeated += cpLen(g);
+      repeated += l.cp[i + n] - l.cp[i];
       i += n;
     } else {
       seen.add(g);
@@ -104,21 +124,35 @@ export function dupNgramChars(words: string[], n: number): number {
   return repeated;
 }
 
+/** Characters covered by the most frequent word n-gram: len("w1 w2") × count (ties: first seen). */
+export function topNgramChars(words: string[], n: number): number {
+  return topNgram(layout(words), n);
+}
+
+/**
+ * Characters in repeated word n-grams: scan left to right; an n-gram (words joined without a
+ * separator) seen before adds its length and jumps n words, otherwise it is remembered and the
+ * scan moves one word.
+ */
+export function dupNgramChars(words: string[], n: number): number {
+  return dupNgram(layout(words), n);
+}
+
 export function gopherRepetitionMetrics(text: string): Metrics {
   const len = cpLen(text);
   const paragraphs = text.trim().split(/\n{2,}/);
   const pd = findDuplicates(paragraphs);
   const lines = text.split(/\n+/);
   const ld = findDuplicates(lines);
-  const words = wordTokens(text);
+  const l = layout(wordTokens(text));
   const m: Metrics = {
     dup_para_frac: pd.elements / paragraphs.length,
     dup_para_char_frac: pd.chars / len,
     dup_line_frac: ld.elements / lines.length,
     dup_line_char_frac: ld.chars / len,
   };
-  for (const n of [2, 3, 4]) m[`top_${n}_gram_frac`] = words.length >= n ? topNgramChars(words, n) / len : NaN;
-  for (const n of [5, 6, 7, 8, 9, 10]) m[`dup_${n}_gram_frac`] = dupNgramChars(words, n) / len;
+  for (const n of [2, 3, 4]) m[`top_${n}_gram_frac`] = l.n >= n ? topNgram(l, n) / len : NaN;
+  for (const n of [5, 6, 7, 8, 9, 10]) m[`dup_${n}_gram_frac`] = dupNgram(l, n) / len;
   return m;
 }
 
@@ -340,8 +374,8 @@ const SET_PARAMS: Record<RuleSetName, ParamSpec[]> = {
   ],
   c4: [
     thr('min_num_sentences', 5, 'c4: drop when the kept lines hold fewer sentences'),
-    thr('min_words_per_line', 3, 'c4: remove lines with fewer whitespace-separated words (a number or off)'),
-    thr('max_word_length', 1000, 'c4: remove lines with a word longer than this (a number or off)'),
+    thr('min_words_per_line', 3, 'c4: remove lines with fewer whitespace-separated words (a number, or null to turn off)'),
+    thr('max_word_length', 1000, 'c4: remove lines with a word longer than this (a number, or null to turn off)'),
     flag('remove_citations', true, 'c4: remove [1], [edit], [citation needed] from lines'),
     flag('filter_no_terminal_punct', true, 'c4: remove lines not ending in . ? ! " \' (or ending in ...)'),
     flag('filter_lorem_ipsum', true, 'c4: drop the row when a kept line contains "lorem ipsum"'),
@@ -371,15 +405,7 @@ function clip(s: string): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-const DOC = `Drops rows of web-like text that fail the heuristic rules of datatrove's filters, and records for each dropped row the rule, the measured value and the threshold (\`gopher: mean word length\`, detail "mean word length 11.2 > 10"). Name the rule sets: \`quality gopher\`, \`quality c4 fineweb\`; they run in the order written, each on the text the previous one left, the first failing rule deciding the reason.
-
-**gopher** = gopher_repetition then gopher_quality. Tokens: runs of letters/digits (inner ' - . kept), "..." and each other symbol alone; "words" are tokens that are not only punctuation/symbols. Repetition (first hit wins): paragraphs (split on 2+ newlines) repeating an earlier one > 30% of paragraphs (dup_para_frac) or > 20% of characters (dup_para_char_frac); lines (split on newlines) > 30% / > 20% (dup_line_frac, dup_line_char_frac); the most frequent word 2/3/4-gram (joined by spaces) × its count > 20/18/16% of characters; repeated 5…10-grams (scan, jump n words after a repeat) > 15/14/13/12/11/10% of characters. Quality: words < 50 or > 100,000 (min/max_doc_words); mean word length < 3 or > 10; "#" per token or "..."+"…" per token > 0.1 (max_symbol_word_ratio); > 90% of lines start with • or -; > 30% of lines end with an ellipsis; < 80% of tokens contain a letter (max_non_alpha_words_ratio); < 2 distinct stop words of {the, be, to, of, and, that, have, with} (case-sensitive, as in datatrove).
-
-**c4** rewrites the text: each line is stripped and removed when it has a word over 1000 characters (max_word_length), does not end in . ? ! " ' or ends in ... (filter_no_terminal_punct), has < 3 words (min_words_per_line), contains "javascript", or contains a cookie/terms-of-use phrase (filter_policy); Wikipedia citations are cut first (remove_citations). The row is dropped when a kept line contains "lorem ipsum" or "{", when the kept lines hold < 5 sentences (min_num_sentences; ICU sentence segmentation stands in for punkt), or when no line is left. The kept lines, joined by newlines, replace the column.
-
-**fineweb** on the non-empty lines: none → dropped (empty); < 12% end in terminal punctuation (line_punct_thr; Unicode sentence terminators, quotes, …); > 67% are ≤ 30 characters (short_line_thr, short_line_length); characters of repeated lines > 1% of the characters without newlines (char_duplicates_ratio); newlines per token > 0.3 (new_line_ratio).
-
-**Thresholds** are numbers, \`off\`/\`null\`, or derived from this data in a first pass: \`"p1"\` (a percentile, linear interpolation), \`"mean-3sd"\` (sample sd), \`"median+5mad"\` (raw MAD; mean absolute deviation × 1.2533·0.6745 when MAD is 0). A derived threshold is computed over the rows that reach its rule set (after the sets before it), and the drop detail says so: "word count 3 < 12 (p1 of this data)". These rules were tuned on web pages: for short fine-tuning rows turn the length rules off or make them data-relative, and apply them per field (\`column: response\`). Rows whose column is null, not a string, or blank are dropped as \`quality: empty text\`. Under a split each part gets its own thresholds. The note lists every rule with its resolved threshold and the rows it removed, and C4's removed lines by cause.`;
+const DOC = `Drops rows of web-like text that fail the heuristic rules of datatrove's filters, and records for each dropped row the rule, the measured value and the threshold (\`gopher: mean word length\`, detail "mean word length 11.2 > 10"). Name the rule sets: \`quality gopher\`, \`quality c4 fineweb\`; they run in the order written, each on the text the previous one left, the first failing rule deciding the reason. **gopher** = gopher_repetition then gopher_quality. Tokens: runs of letters/digits (inner ' - . kept), "..." and each other symbol alone; "words" are tokens that are not only punctuation/symbols. Repetition (first hit wins): paragraphs (split on 2+ newlines) repeating an earlier one > 30% of paragraphs (dup_para_frac) or > 20% of characters (dup_para_char_frac); lines (split on newlines) > 30% / > 20% (dup_line_frac, dup_line_char_frac); the most frequent word 2/3/4-gram (joined by spaces) × its count > 20/18/16% of characters; repeated 5…10-grams (scan, jump n words after a repeat) > 15/14/13/12/11/10% of characters. Quality: words < 50 or > 100,000 (min/max_doc_words); mean word length < 3 or > 10; "#" per token or "..."+"…" per token > 0.1 (max_symbol_word_ratio); > 90% of lines start with • or -; > 30% of lines end with an ellipsis; < 80% of tokens contain a letter (max_non_alpha_words_ratio); < 2 distinct stop words of {the, be, to, of, and, that, have, with} (case-sensitive, as in datatrove). **c4** rewrites the text: each line is stripped and removed when it has a word over 1000 characters (max_word_length), does not end in . ? ! " ' or ends in ... (filter_no_terminal_punct), has < 3 words (min_words_per_line), contains "javascript", or contains a cookie/terms-of-use phrase (filter_policy); Wikipedia citations are cut first (remove_citations). The row is dropped when a kept line contains "lorem ipsum" or "{", when the kept lines hold < 5 sentences (min_num_sentences; ICU sentence segmentation stands in for punkt), or when no line is left. The kept lines, joined by newlines, replace the column. **fineweb** on the non-empty lines: none → dropped (empty); < 12% end in terminal punctuation (line_punct_thr; Unicode sentence terminators, quotes, …); > 67% are ≤ 30 characters (short_line_thr, short_line_length); characters of repeated lines > 1% of the characters without newlines (char_duplicates_ratio); newlines per token > 0.3 (new_line_ratio). **Thresholds** are numbers, \`null\` or \`"off"\` (rule off), or derived from this data in a first pass: \`"p1"\` (a percentile, linear interpolation), \`"mean-3sd"\` (sample sd), \`"median+5mad"\` (raw MAD; mean absolute deviation × 1.2533·0.6745 when MAD is 0). A derived threshold is computed over the rows that reach its rule set (after the sets before it), and the drop detail says so: "word count 3 < 12 (p1 of this data)". These rules were tuned on web pages: for short fine-tuning rows turn the length rules off or make them data-relative, and apply them per field (\`column: response\`). Rows whose column is null, not a string, or blank are dropped as \`quality: empty text\`. Under a split each part gets its own thresholds. The note lists every rule with its resolved threshold and the rows it removed, and C4's removed lines by cause.`;
 
 export const quality = defineOp({
   name: 'quality',
@@ -409,10 +435,10 @@ export const quality = defineOp({
         if (spec.type.kind !== 'any') continue;
         const t = parseThreshold(v);
         if ('error' in t) ctx.error(spec.name, `\`${spec.name}\`: ${t.error}`, { help: THRESHOLD_HELP });
-        else if (LINE_PARAMS.has(spec.name) && isDataDerived(t)) ctx.error(spec.name, `\`${spec.name}\` is a per-line rule: give a number or off`, { help: `e.g. ${spec.name}: ${JSON.stringify(spec.default)}` });
+        else if (LINE_PARAMS.has(spec.name) && isDataDerived(t)) ctx.error(spec.name, `\`${spec.name}\` is a per-line rule: give a number, or null to turn it off`, { help: `e.g. ${spec.name}: ${JSON.stringify(spec.default)}` });
       }
     }
-    return ctx.input!;
+    return ctx.input ?? { columns: [] };
   },
   global: {
     async run(input, params, ctx, out) {

@@ -16,11 +16,19 @@ export function wordTokens(text: string): string[] {
 
 /** A token with at least one character that is not punctuation, a symbol or a control character. */
 export function isNonSymbolWord(token: string): boolean {
+  const c = token.charCodeAt(0);
+  // tokens are either word runs or single symbols: an ASCII letter or digit decides at once
+  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return true;
   return /[^\p{P}\p{S}\p{C}]/u.test(token);
 }
 
 export function hasLetter(token: string): boolean {
-  return /\p{L}/u.test(token);
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return true;
+    if (c >= 128) return /\p{L}/u.test(token);
+  }
+  return false;
 }
 
 /**

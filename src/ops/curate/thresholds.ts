@@ -30,7 +30,7 @@ export interface ResolvedThreshold {
   source?: string;
 }
 
-export const THRESHOLD_HELP = 'write a number, a percentile of this data ("p1", "p99.5"), "mean+3sd", "mean-2sd", "median+5mad", or off';
+export const THRESHOLD_HELP = 'write a number, a percentile of this data ("p1", "p99.5"), "mean+3sd", "mean-2sd", "median+5mad", or null to turn the rule off';
 
 const NUM = '(\\d+(?:\\.\\d+)?|\\.\\d+)';
 const PERCENTILE = new RegExp(`^p${NUM}$`);

@@ -209,7 +209,7 @@ export function iterativeStratify(units: Unit[], labelCount: number, targets: nu
  * unit carrying it (from a part that keeps the label without it) with a unit of that part of the same
  * size, provided the swap leaves no other label missing where it was present. Sizes do not change;
  * every swap fills a gap and opens none, so this ends. Units are tried in the seeded order; the search
- * per gap is capped so large inputs stay linear.
+ * is capped (per gap and in all) so large inputs stay fast.
  */
 function fillGaps(units: Unit[], part: Int32Array, byLabel: number[][], labelCount: number, targets: number[], order: Int32Array): void {
   const P = targets.length;
@@ -220,7 +220,7 @@ function fillGaps(units: Unit[], part: Int32Array, byLabel: number[][], labelCou
     for (const [l, v] of u.labels) cnt[l][part[i]] += v;
   });
   for (const list of inPart) list.sort((x, y) => order[x] - order[y]);
-  const MAX_TRIES = 100_000;
+  let budget = 100_000 + 2 * units.length;
   // does moving unit `out` from part a and `inn` into it leave every label present in a that was present?
   const keeps = (a: number, out: number, inn: number) => {
     for (const [l, v] of units[out].labels) {
@@ -235,9 +235,10 @@ function fillGaps(units: Unit[], part: Int32Array, byLabel: number[][], labelCou
       let tries = 0;
       search: for (const u of byLabel[l]) {
         const k = part[u];
-        if (k === j) continue;
+        // u must be able to leave k without taking the label with it (no row of j carries it)
+        if (k === j || cnt[l][k] - (units[u].labels.find(([l2]) => l2 === l)?.[1] ?? 0) < 1) continue;
         for (const w of inPart[j]) {
-          if (++tries > MAX_TRIES) break search;
+          if (++tries > 5_000 || --budget < 0) break search;
           if (units[w].size !== units[u].size || !keeps(k, u, w) || !keeps(j, w, u)) continue;
           for (const [l2, v] of units[u].labels) (cnt[l2][k] -= v), (cnt[l2][j] += v);
           for (const [l2, v] of units[w].labels) (cnt[l2][j] -= v), (cnt[l2][k] += v);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bandKeys,
@@ -13,6 +14,7 @@ import {
   optimalLsh,
   shingles,
   simplifyText,
+  simplifyUnicode,
   sortedUnique,
   UnionFind,
 } from '../../../src/ops/curate/minhash.js';
@@ -64,6 +66,10 @@ describe('text and shingles', () => {
     expect(simplifyText('٣٤ apples, ３ pears')).toBe('0 apples 0 pears');
     expect(simplifyText('1|2|3')).toBe('0 0 0');
     expect(simplifyText('  ')).toBe('');
+  });
+  it('the ASCII fast path agrees with the general one', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary-ascii', maxLength: 60 }), (s) => simplifyText(s) === simplifyUnicode(s)), { numRuns: 2000 });
+    expect(simplifyText('A\tb--C\n\n3,5 x_y')).toBe(simplifyUnicode('A\tb--C\n\n3,5 x_y'));
   });
   it('word and char shingles on tiny strings, with the short-text fallback', () => {
     expect(shingles('The cat sat on the mat', 'word', 3)).toEqual(['the cat sat', 'cat sat on', 'sat on the', 'on the mat']);

@@ -48,8 +48,10 @@ describe('gopher quality metrics (hand-computed)', () => {
   it('alphabetic tokens and distinct case-sensitive stop words', () => {
     // tokens abc 123 4.5 x1 → abc and x1 have a letter → 2/4
     expect(gopherQualityMetrics('abc 123 4.5 x1').alpha_words_ratio).toBe(0.5);
-    // {the, of, with} present; "The" and "Of" do not count; repeats count once → 3
-    expect(gopherQualityMetrics('The the the of Of with').stop_words).toBe(3);
+    // {the, of, with} present; repeats count once → 3
+    expect(gopherQualityMetrics('the the the of of with').stop_words).toBe(3);
+    // case-sensitive, as in datatrove: "The", "Of", "With" do not count → 1
+    expect(gopherQualityMetrics('The Of With the').stop_words).toBe(1);
   });
 });
 
@@ -129,6 +131,13 @@ describe('c4 line rules', () => {
     expect(r.byId.get('c')?.reason).toBe('c4: curly bracket');
     expect(r.byId.get('n')).toEqual({ id: 'n', reason: 'c4: no lines left', detail: 'all 2 lines removed by the C4 line rules' });
   });
+  it('removes lines with an overlong word, unless max_word_length is off', () => {
+    const text = `A ${'x'.repeat(1001)} word here.\nThe end is near now!`;
+    const lines: Record<string, number> = {};
+    expect(c4Clean(text, p, lines).text).toBe('The end is near now!');
+    expect(lines).toEqual({ 'word over max_word_length': 1 });
+    expect(c4Clean(text, { ...p, max_word_length: null }).text).toBe(text);
+  });
   it('segments sentences with ICU', () => {
     expect(countSentences('One. Two! Three? ')).toBe(3);
   });
@@ -146,6 +155,12 @@ describe('fineweb rules (hand-computed)', () => {
     expect(m.char_dup_ratio).toBeCloseTo(5 / 70, 12);
     // 5 newlines / 17 tokens (Hello there . short This line is long enough to not be short at all . short)
     expect(m.new_line_ratio).toBeCloseTo(5 / 17, 12);
+  });
+  it('line_punct_exclude_zero exempts documents where no line ends in punctuation', () => {
+    const none = 'no punctuation at the end of this line\nnor at the end of this one here';
+    const p = withDefaults(quality, { rules: ['fineweb'] });
+    expect(finewebMetrics(none, p).metrics.line_punct_ratio).toBe(0);
+    expect(finewebMetrics(none, { ...p, line_punct_exclude_zero: true }).metrics.line_punct_ratio).toBeNaN();
   });
   it('drops with the rule, value and threshold; first failing rule wins', async () => {
     const r = await runOp(quality, [{ id: 'a', text }, { id: 'e', text: '\n \n' }], { rules: ['fineweb'] });
