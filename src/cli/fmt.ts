@@ -373,15 +373,13 @@ class Printer {
   private readonly verbatim = new Set<Item>();
   /** the comment at the end of an item's last line */
   private readonly itemTrailing = new Map<Item, Comment>();
-  /** items whose next item must follow on the very next line (see `proseChains`) */
-  private readonly glued = new Set<Item>();
 
   constructor(private readonly ast: RecipeFile) {}
 
   file(): string {
     const { items, comments } = this.ast;
     const sorted = [...comments].sort((x, y) => x.span.start.offset - y.span.start.offset);
-    const { prose, bridging } = this.proseChains();
+    const prose = this.proseChains();
     const top: Comment[] = [];
     for (const c of sorted) {
       const prev = lastItemBefore(items, c.span.start.offset);
@@ -390,13 +388,7 @@ class Printer {
         continue;
       }
       const sameLine = prev !== undefined && prev.span.end.line === c.span.start.line;
-      if (sameLine && bridging.has(c)) {
-        // `cell a = x ## p` right above `cell b`: the parser chains b's prose through a's line
-        // into the prose above a, so a stays as written with the comment, and b stays under it.
-        this.verbatim.add(prev);
-        this.glued.add(prev);
-        this.itemTrailing.set(prev, c);
-      } else if (sameLine && !prose.has(c) && !this.itemTrailing.has(prev)) {
+      if (sameLine && !prose.has(c) && !this.itemTrailing.has(prev)) {
         this.itemTrailing.set(prev, c);
       } else top.push(c);
     }
@@ -415,25 +407,17 @@ class Printer {
     return out ? out + '\n' : '';
   }
 
-  /**
-   * `##` comments that are some item's prose (the run of `##` lines right above it, as the
-   * parser attaches them), and those of them with more of the run above (`bridging`).
-   */
-  private proseChains(): { prose: Set<Comment>; bridging: Set<Comment> } {
+  /** `##` comments that are some item's prose: the run of `##`-only lines right above it, as the parser attaches them. */
+  private proseChains(): Set<Comment> {
+    const codeLines = new Set<number>();
+    for (const item of this.ast.items) for (let l = item.span.start.line; l <= item.span.end.line; l++) codeLines.add(l);
     const byLine = new Map<number, Comment>();
-    for (const c of this.ast.comments) if (c.prose) byLine.set(c.span.start.line, c);
+    for (const c of this.ast.comments) if (c.prose && !codeLines.has(c.span.start.line)) byLine.set(c.span.start.line, c);
     const prose = new Set<Comment>();
-    const bridging = new Set<Comment>();
     for (const item of this.ast.items) {
-      let below: Comment | undefined;
-      for (let line = item.span.start.line - 1; byLine.has(line); line--) {
-        const p = byLine.get(line)!;
-        prose.add(p);
-        if (below) bridging.add(below);
-        below = p;
-      }
+      for (let line = item.span.start.line - 1; byLine.has(line); line--) prose.add(byLine.get(line)!);
     }
-    return { prose, bridging };
+    return prose;
   }
 
   private blankBefore(entries: TopEntry[], i: number): boolean {
@@ -441,9 +425,6 @@ class Printer {
     const cur = entries[i];
     if (cur.startLine - prev.endLine >= 2) return true;
     if (prev.kind !== 'item') return false;
-    if (this.glued.has(prev.item!)) return false;
-    // a `##` left at the end of the line above an item would become that item's prose
-    if (this.itemTrailing.get(prev.item!)?.prose) return true;
     // cells are set apart by a blank line: here, unless the user put one further down
     let k = i;
     while (k < entries.length && entries[k].kind !== 'item') k++;

@@ -3,6 +3,13 @@ import type { OpDef } from './types.js';
 import { jsonl } from './sources/jsonl.js';
 import { csv } from './sources/csv.js';
 import { json } from './sources/json.js';
+import { parquet } from './sources/parquet.js';
+import { text } from './sources/text.js';
+import { markdown } from './sources/markdown.js';
+import { html } from './sources/html.js';
+import { email } from './sources/email.js';
+import { files } from './sources/files_source.js';
+import { http } from './sources/http.js';
 import { strip_html } from './clean/strip_html.js';
 import { normalize } from './clean/normalize.js';
 import { chunk } from './text/chunk.js';
@@ -22,6 +29,6 @@ import { leakage } from './split/leakage.js';
 import { concat } from './combine/concat.js';
 import { write } from './export/write.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, write];
+const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

@@ -55,7 +55,9 @@ export function parseRecipe(source: string, file: string): ParseResult {
     if (item) items.push(item);
   }
   diagnostics.push(...builder.diagnostics);
-  attachProse(items, comments);
+  // a `##` after code on the same line is a comment on that line, not prose for what follows
+  const codeLines = new Set(lexed.tokens.map((t) => t.startLine));
+  attachProse(items, comments.filter((c) => !codeLines.has(c.span.start.line)));
   diagnostics.sort((a, b) => a.span.start.offset - b.span.start.offset);
   return { ast: { file, source, items, comments }, diagnostics };
 }

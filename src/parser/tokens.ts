@@ -47,7 +47,12 @@ export const ITEM_KEYWORDS = ['recipe', 'seed', 'param', 'use', 'source', 'cell'
 export const KEYWORDS = [...ITEM_KEYWORDS, 'as', 'and', 'or', 'not', 'in', 'true', 'false', 'null'];
 
 /** Tokens after which `/` and `.` continue a value (division, member access) instead of starting a literal. */
-const VALUE_ENDERS = new Set(['Identifier', 'Number', 'UnitNumber', 'StringLit', 'RParen', 'RBracket', 'RBrace', 'FieldPath', 'Regex', 'True', 'False', 'Null']);
+const VALUE_ENDERS = new Set(['Identifier', 'Number', 'UnitNumber', 'StringLit', 'RParen', 'RBracket', 'RBrace', 'FieldPath', 'Regex', 'True', 'False', 'Null', ...ITEM_KEYWORD_TOKENS()]);
+
+/** Item keywords are names inside values (`keep source / 2`), so they end values too. */
+function ITEM_KEYWORD_TOKENS(): string[] {
+  return ['Recipe', 'Seed', 'Param', 'Use', 'Source', 'Cell', 'Show', 'Export'];
+}
 
 function afterValue(matched: IToken[]): boolean {
   const prev = matched[matched.length - 1];

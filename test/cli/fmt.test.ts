@@ -226,8 +226,12 @@ describe('fmt: comments and prose', () => {
     );
   });
 
-  it('a ## at the end of the line above an item is that item prose: it moves above it', () => {
-    golden('param a = 1 ## about b\nparam b = 2\n', 'param a = 1\n## about b\nparam b = 2\n');
+  it('a ## at the end of a code line is a comment on that line, not prose for the next item', () => {
+    golden('param a = 1 ## about a\nparam b = 2\n', 'param a = 1 ## about a\nparam b = 2\n');
+    const text = '## about a\ncell a = t ## more about a\n\ncell b = a\n';
+    golden(text, text);
+    expect(parseClean(text).items[0].prose).toBe('about a');
+    expect(parseClean(text).items[1].prose).toBeUndefined();
   });
 
   it('a ## at the end of an item line that is nobody prose stays apart from the next item', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkRecipe } from '../../src/check/checker.js';
+import { formatFile } from '../../src/cli/fmt.js';
 import type { Diagnostic } from '../../src/parser/diagnostics.js';
 import { parseRecipe } from '../../src/parser/parse.js';
 import { registry } from '../../src/ops/registry.js';
@@ -71,6 +72,18 @@ describe('fuzzing the parser and checker', () => {
         const errors = res.diagnostics.filter((d) => d.severity === 'error');
         expect(Boolean(res.graph)).toBe(errors.length === 0);
         checkSpans(res.diagnostics, text, 'examples/m.ftr');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('`ftr fmt` is idempotent on every mutated recipe that parses', () => {
+    fc.assert(
+      fc.property(mutated, (text) => {
+        if (parseRecipe(text, 'm.ftr').diagnostics.length) return;
+        const once = formatFile(text, 'm.ftr');
+        expect(once.diagnostics.filter((d) => d.code === 'E0009')).toEqual([]);
+        expect(formatFile(once.text!, 'm.ftr').text).toBe(once.text);
       }),
       { numRuns: 300 },
     );

@@ -220,7 +220,7 @@ export const relevance = defineOp({
     '`method: bm25` (default) is Okapi BM25, score = Σ_t w(t)·idf(t)·tf·(k1 + 1)/(tf + k1·(1 − b + b·|D|/avgdl)) with k1 = 1.2, b = 0.75 (the usual defaults, e.g. Lucene/Elasticsearch) and idf(t) = ln(1 + (N − df + 0.5)/(df + 0.5)) (Lucene\'s variant, never negative), N, df and avgdl taken over the rows being filtered; with seeds w(t) is the share of seed documents containing t (the mean BM25 of the row with each seed\'s words as a query). ' +
     '`method: tfidf` is the cosine between the row\'s tf·idf vector and the query\'s (terms: idf of each term; seeds: the mean of the seeds\' L2-normalized tf·idf vectors), idf(t) = ln((1 + N)/(1 + df)) + 1 (scikit-learn\'s smoothed idf), in [0, 1]. ' +
     'Words are runs of letters and digits, lowercased; stopwords are left out of scores: `stopwords: [en]` (default) is a list of ' + `${ENGLISH_STOPWORDS.length}` + ' English function words (stopwords-iso\'s English list is not used: it holds content words like "computer", "research", "order"); other ISO 639-1 codes (`[en, de, fr]`) add stopwords-iso\'s list for that language; `stopwords: []` keeps every word. ' +
-    '`threshold`: a number, or derived from this data ("p10": the row\'s score must reach the 10th percentile; "median", "mean-1sd"); without one a row must score above 0 (contain a domain word). ' +
+    'A scored row must contain a domain word (score above 0) and reach `threshold` when one is given: a number, or derived from the scores of the rows that contain a domain word ("p10": drop the lowest tenth of them; "median", "mean-1sd"). ' +
     'Adds `relevance` (the score; with keyword rules only, the number of distinct keywords found). Rows that fail are dropped with reason "off-topic" and the rule (`relevance 0.8 < 1.5`, `no keyword of any: refund, invoice`); rows without text are dropped too. ' +
     'Notes: rows kept of total per `by` column value (default `source`). Reads the input twice (three times with a data-derived threshold); memory: document frequencies of the vocabulary (BM25: of the query words only). A `seeds_file` is read at run time and is not part of the cache key: after editing it, re-run with --no-cache, or read it with a source cell.',
   params: [
@@ -379,7 +379,7 @@ export const relevance = defineOp({
       let resolved: ResolvedThreshold | undefined = derived ? undefined : resolveThreshold(spec, []);
       const values = new ValueCollector();
       const perSource = new Map<string, { rows: number; kept: number }>();
-      const why = { keywords: 0, score: 0, noText: 0 };
+      const why = { keywords: 0, score: 0, zero: 0, noText: 0 };
       let kept = 0;
 
       const decide = async (row: Row, s: number | null): Promise<void> => {
@@ -401,13 +401,15 @@ export const relevance = defineOp({
           await out.drop(scoredRow, 'off-topic', k.fail);
           return;
         }
-        if (scored) {
-          const fail = resolved ? value < resolved.value : value <= 0;
-          if (fail) {
-            why.score++;
-            await out.drop(scoredRow, 'off-topic', resolved ? compareDetail('relevance', value, '<', resolved) : 'relevance 0: no domain word in the row');
-            return;
-          }
+        if (scored && value <= 0) {
+          why.zero++;
+          await out.drop(scoredRow, 'off-topic', 'relevance 0: no domain word in the row');
+          return;
+        }
+        if (scored && resolved && value < resolved.value) {
+          why.score++;
+          await out.drop(scoredRow, 'off-topic', compareDetail('relevance', value, '<', resolved));
+          return;
         }
         src.kept++;
         kept++;
@@ -420,7 +422,7 @@ export const relevance = defineOp({
       for await (const row of input.rows()) {
         const text = scored ? rowText(row, columns) : undefined;
         const s = text !== undefined ? score(text) : NaN;
-        if (!Number.isNaN(s)) values.push(s);
+        if (s > 0) values.push(s);
         if (stored) {
           if (i >= stored.length) {
             const next = new Float64Array(stored.length * 2);
@@ -434,7 +436,9 @@ export const relevance = defineOp({
       }
       const sorted = values.sorted();
       if (stored) {
-        resolved = resolveThreshold(spec, sorted);
+        const r = resolveThreshold(spec, sorted);
+        // derived from the rows that contain a domain word: rows scoring 0 never count
+        resolved = r && { ...r, source: `${(spec as { text: string }).text} of the rows with a domain word` };
         let j = 0;
         for await (const row of input.rows()) {
           await decide(row, Number.isNaN(stored[j]) ? null : stored[j]);
@@ -446,13 +450,13 @@ export const relevance = defineOp({
         const what = termList ? `${count(query.size)} term${query.size === 1 ? '' : 's'} (${[...query.keys()].slice(0, 8).join(', ')}${query.size > 8 ? ', …' : ''})` : seedLabel;
         const how = method === 'bm25' ? `bm25 (k1 ${fmt(bm.k1)}, b ${fmt(bm.b)})` : 'tf-idf cosine';
         out.note(`${how} against ${what}; idf over ${count(docs)} rows; threshold ${resolved ? `≥ ${showThreshold(resolved)}` : '> 0'}`);
-        if (sorted.length) out.note(`relevance: p10 ${fmt(quantile(sorted, 0.1))}, median ${fmt(quantile(sorted, 0.5))}, p90 ${fmt(quantile(sorted, 0.9))}, max ${fmt(sorted[sorted.length - 1])}`);
+        if (sorted.length) out.note(`relevance of the ${count(sorted.length)} rows with a domain word: p10 ${fmt(quantile(sorted, 0.1))}, median ${fmt(quantile(sorted, 0.5))}, p90 ${fmt(quantile(sorted, 0.9))}, max ${fmt(sorted[sorted.length - 1])}`);
       }
       const srcRows = [...perSource].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
       for (const line of table([[by, 'kept', 'total', 'kept %'], ...srcRows.map(([s, c]) => [s, count(c.kept), count(c.rows), pct(c.kept, c.rows)])])) out.note(line);
       const total = i;
-      const parts = [why.score && `${count(why.score)} ${resolved ? 'below the threshold' : 'without a domain word'}`, why.keywords && `${count(why.keywords)} failing keyword rules`, why.noText && `${count(why.noText)} without text`].filter(Boolean);
+      const parts = [why.zero && `${count(why.zero)} without a domain word`, why.score && `${count(why.score)} below the threshold`, why.keywords && `${count(why.keywords)} failing keyword rules`, why.noText && `${count(why.noText)} without text`].filter(Boolean);
       out.note(`kept ${count(kept)} of ${count(total)} rows${parts.length ? `; dropped ${parts.join(', ')}` : ''}`);
     },
   },
