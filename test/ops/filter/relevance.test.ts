@@ -79,12 +79,14 @@ describe('relevance op', () => {
     // N = 4 now; only d1 has apple
     expect(t.keptIds).toEqual(['d1']);
     expect(t.byId.get('d4')!.detail).toBe('relevance 0: no domain word in the row');
-    // the median of the rows with a domain word (d4 scores 0 and does not count): 0.554433
-    const p = await runGlobal(relevance, rowsOf([...CORPUS, 'date date']), { terms: ['apple', 'cherry'], method: 'tfidf', threshold: 'median', ...NO_STOP });
+    const p = await runGlobal(relevance, rowsOf(CORPUS), { terms: ['apple', 'cherry'], method: 'tfidf', threshold: 'median', ...NO_STOP });
     expect(p.kept.map((k) => [k.id, k.relevance])).toEqual([['d1', 0.743986], ['d3', 0.554433]]);
     expect(p.byId.get('d2')!.detail).toBe('relevance 0.428 < 0.554 (median of the rows with a domain word)');
-    expect(p.byId.get('d4')!.detail).toBe('relevance 0: no domain word in the row');
-    expect(p.notes).toContain('kept 2 of 4 rows; dropped 1 without a domain word, 1 below the threshold');
+    // rows scoring 0 are dropped and do not count towards a derived threshold: the median of d1..d3 only
+    const q = await runGlobal(relevance, rowsOf([...CORPUS, 'date date', 'banana']), { terms: ['apple', 'cherry'], threshold: 'median', ...NO_STOP });
+    expect(q.keptIds).toEqual(['d1', 'd3']);
+    expect(q.byId.get('d4')!.detail).toBe('relevance 0: no domain word in the row');
+    expect(q.notes).toContain('kept 2 of 5 rows; dropped 2 without a domain word, 1 below the threshold');
     // a threshold at or below 0 still needs a domain word
     const z = await runGlobal(relevance, rowsOf([...CORPUS, 'date date']), { terms: ['apple'], threshold: 'p0', ...NO_STOP });
     expect(z.keptIds).toEqual(['d1']);
