@@ -136,7 +136,7 @@ function positionalTarget(specs: ParamSpec[], taken: Map<ParamSpec, Arg[]>, valu
 export function describeType(t: ParamType): string {
   switch (t.kind) {
     case 'enum':
-      return `one of ${t.values.join(', ')}`;
+      return t.values.length > 12 ? `one of ${t.values.length} values (${t.values.slice(0, 8).join(', ')}, …)` : `one of ${t.values.join(', ')}`;
     case 'list':
       return `list of ${describeType(t.of)}`;
     case 'number':
@@ -228,7 +228,7 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
     case 'enum': {
       const word = e.kind === 'name' ? e.name : e.kind === 'string' ? e.value : undefined;
       if (word !== undefined && t.values.includes(word)) return word;
-      return fail(`\`${spec.name}\` must be one of ${t.values.join(', ')}, found ${exprWhat(e)}`, { help: word ? didYouMean(word, t.values) : undefined });
+      return fail(`\`${spec.name}\` must be ${describeType(t)}, found ${exprWhat(e)}`, { help: word ? didYouMean(word, t.values) : undefined });
     }
     case 'column':
       return checkColumn(e, ctx, spec);

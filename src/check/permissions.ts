@@ -8,6 +8,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { resolvePath } from '../ops/sources/files.js';
+import { pathsOf } from '../ops/common.js';
 import type { Graph } from './graph.js';
 
 export interface Grants {
@@ -46,9 +47,10 @@ export function checkPermissions(graph: Graph, grants: Grants): Diagnostic[] {
   for (const cell of graph.cells) {
     for (const step of cell.steps) {
       for (const spec of step.op.params) {
-        if (spec.type.kind !== 'path' || typeof step.params[spec.name] !== 'string') continue;
-        const value = step.params[spec.name] as string;
-        const access = spec.type.access ?? 'read';
+        const held = pathsOf(spec, step.params[spec.name]);
+        if (!held) continue;
+        const { access } = held;
+        for (const value of held.paths) {
         const { abs, pkg } = resolvePath(staticPrefix(value), cell.baseDir);
         if (pkg && access === 'read') continue;
         if (!pkg && inside(abs, root)) continue;
@@ -62,6 +64,7 @@ export function checkPermissions(graph: Graph, grants: Grants): Diagnostic[] {
             help: `if you trust this recipe, run with ${flag}=${relative(process.cwd(), abs) || '.'} (or ${flag} for any path)`,
           }),
         );
+        }
       }
       const needs = step.op.permissions?.(step.params) ?? {};
       for (const host of needs.net ?? []) {

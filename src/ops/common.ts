@@ -1,5 +1,5 @@
 /** Small helpers shared by op modules: column checks and field-path access. */
-import type { Column, ColType, SchemaContext } from './types.js';
+import type { Column, ColType, ParamSpec, SchemaContext } from './types.js';
 import { didYouMean } from '../parser/suggest.js';
 
 /** Report columns that the input does not have (defaults are not checked by the binder). */
@@ -74,4 +74,12 @@ export function depthExceeds(value: unknown, max = MAX_DEPTH): boolean {
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
   }
   return false;
+}
+
+/** The path strings a param holds: one for a path param, each item of a list of paths. */
+export function pathsOf(spec: ParamSpec, value: unknown): { paths: string[]; access: 'read' | 'write' } | undefined {
+  const t = spec.type.kind === 'list' ? spec.type.of : spec.type;
+  if (t.kind !== 'path') return undefined;
+  const values = Array.isArray(value) ? value : [value];
+  return { paths: values.filter((v): v is string => typeof v === 'string'), access: t.access ?? 'read' };
 }

@@ -102,6 +102,12 @@ export function diffPreimages(before: StagePreimage, after: StagePreimage, cell:
     }
     for (const label of a.keys()) if (!b.has(label)) out.push(`input file ${label} is gone`);
   }
+  const readsA = new Map((before.reads ?? []).map((f) => [`${f.param}:${f.label}`, f.hash]));
+  for (const f of after.reads ?? []) {
+    const was = readsA.get(`${f.param}:${f.label}`);
+    if (was === undefined) out.push(`\`${f.param}\` reads a new file ${f.label}`);
+    else if (was !== f.hash) out.push(`file ${f.label} (read by \`${f.param}\`) changed`);
+  }
   if (before.cell !== after.cell) out.push(`the source was renamed: ${before.cell} → ${after.cell}`);
   if (before.shardRows !== after.shardRows) out.push(`shard size changed: ${before.shardRows} → ${after.shardRows}`);
   return out.map((r) => `${where}: ${r}`);

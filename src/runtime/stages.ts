@@ -5,6 +5,8 @@
 import type { Graph, GraphCell, Step } from '../check/graph.js';
 import { deriveSeed } from './hash.js';
 import { manifestHash, type Manifest, type Store } from './store.js';
+import { matchFiles } from '../ops/sources/files.js';
+import { pathsOf } from '../ops/common.js';
 
 export const CACHE_VERSION = 'ftr-cache/1';
 
@@ -46,6 +48,8 @@ export interface StagePreimage {
   datasets?: Record<string, string>;
   /** sources: the files read, by content */
   files?: { label: string; hash: string }[];
+  /** files read by non-source steps through path params (eval sets, lexicons, seed documents) */
+  reads?: { param: string; label: string; hash: string }[];
   /** sources: the cell name becomes each row's `source` column */
   cell?: string;
   shardRows: number;
@@ -64,6 +68,17 @@ export async function stagePreimage(
   const pre: StagePreimage = { v: CACHE_VERSION, ops: stageSpec(graph, cell, stage), shardRows };
   if (input) pre.input = manifestHash(input);
   if (Object.keys(datasets).length) pre.datasets = Object.fromEntries(Object.entries(datasets).map(([k, m]) => [k, manifestHash(m)]));
+  // any other file an op reads is part of its result: key it by content, like a source
+  const reads: { param: string; label: string; hash: string }[] = [];
+  for (const step of stage.steps) {
+    if (step.op.kind === 'source') continue;
+    for (const spec of step.op.params) {
+      const held = pathsOf(spec, step.params[spec.name]);
+      if (!held || held.access !== 'read') continue;
+      for (const p of held.paths) for (const f of matchFiles(p, cell.baseDir)) reads.push({ param: spec.name, label: f.label, hash: await store.fileHash(f.path) });
+    }
+  }
+  if (reads.length) pre.reads = reads;
   if (stage.kind === 'source') {
     const step = stage.steps[0];
     const inputs = await step.op.source!.inputs(step.params, { baseDir: cell.baseDir });

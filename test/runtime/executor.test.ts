@@ -200,3 +200,31 @@ describe('recipes that share cells and params', () => {
     expect(narrowed.cells.get('long')!.rowsOut).toBeLessThan(30);
   });
 });
+
+describe('files that ops read are part of their cache key', () => {
+  it('editing an evaluation file re-runs decontamination; an unchanged one leaves it cached', async () => {
+    const train = ['the quick brown fox jumps over the lazy dog near the river bank today', 'a completely different sentence about billing and invoices for customers'];
+    const dir = tempProject({
+      'r.ftr': 'source d = jsonl "d.jsonl"\ncell clean = d | decontaminate files: ["eval.jsonl"] n: 5\n',
+      'd.jsonl': train.map((text) => JSON.stringify({ text })).join('\n') + '\n',
+      'eval.jsonl': JSON.stringify({ text: 'nothing in common with training rows at all here' }) + '\n',
+    });
+    const first = await runJson(join(dir, 'r.ftr'));
+    expect(first.cells.get('clean')!.rowsOut).toBe(2);
+    expect((await runJson(join(dir, 'r.ftr'))).cells.get('clean')!.status).toBe('cached');
+    writeFileSync(join(dir, 'eval.jsonl'), JSON.stringify({ text: 'quick brown fox jumps over the lazy dog' }) + '\n');
+    const e = await ftr('explain', join(dir, 'r.ftr'), 'clean');
+    expect(e.out).toContain('file eval.jsonl (read by `files`) changed');
+    const again = await runJson(join(dir, 'r.ftr'));
+    expect(again.cells.get('clean')!.status).toBe('done');
+    expect(again.cells.get('clean')!.rowsOut).toBe(1);
+  });
+
+  it('a list of paths is checked against the read permission too', async () => {
+    const outside = tempProject({ 'eval.jsonl': '{"text": "x"}\n' });
+    const dir = tempProject({ 'r.ftr': `source d = jsonl "d.jsonl"\ncell c = d | decontaminate files: ["${join(outside, 'eval.jsonl')}"]\n`, 'd.jsonl': '{"text": "a"}\n' });
+    const r = await ftr('check', join(dir, 'r.ftr'));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('E0401');
+  });
+});

@@ -124,7 +124,7 @@ export const decontaminate = defineOp({
     'Texts are simplified (lowercase, digits → 0, punctuation → space, accents dropped) and cut into word n-grams; a training row that shares any n-gram with an eval item is dropped with reason "contaminated", the eval set, the item and the first words of the shared n-gram. ' +
     'n = 13 follows the GPT-3 and NeMo Curator decontamination; eval items shorter than n words count as one n-gram of all their words when they have at least `min_words` words (GPT-3 used n = 8 … 13), shorter ones are skipped and counted. ' +
     'Eval items are read from `fields` (default: `text` when the item has it, otherwise every string field, so question and answer both count). ' +
-    'Memory: 12–24 bytes per distinct eval n-gram; training rows stream through once. Note: files given with `files:` are read at run time and are not part of the cache key — after editing them, re-run with --no-cache, or read them with a source cell instead.',
+    'Memory: 12–24 bytes per distinct eval n-gram; training rows stream through once.',
   params: [
     { name: 'against', type: { kind: 'list', of: { kind: 'dataset' } }, positional: true, variadic: true, doc: 'cells holding evaluation sets' },
     { name: 'files', type: { kind: 'list', of: { kind: 'path', glob: true } }, doc: 'evaluation files or globs (JSON Lines or text), relative to the recipe; each file is one set' },

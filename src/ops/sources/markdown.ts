@@ -126,7 +126,7 @@ function blocks(tokens: Tok[], opts: HtmlOptions, out: Block[], title: { h1: str
           const parts = blocks(item.tokens ?? [], opts, [], title);
           // a tight item's text and its nested list stay on adjacent lines
           const inner = t.loose ? joinBlocks(parts) : parts.map((p) => p.text).join('\n');
-          out.push({ text: hang(inner, marker), kind: 'item', group });
+          out.push({ text: hang(inner, marker), kind: t.loose ? 'para' : 'item', group });
         });
         break;
       }
