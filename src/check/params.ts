@@ -461,6 +461,9 @@ export function literal(e: Expr, ctx?: BindContext, bareWords = false): unknown 
     }
     case 'name':
       return ctx?.constants.has(e.name) ? ctx.constants.get(e.name) : bareWords ? e.name : undefined;
+    case 'field':
+      // `cursor: { next: .meta.next_cursor }`: a path into records, for the op to follow
+      return bareWords ? { field: e.path } : undefined;
     default:
       return undefined;
   }

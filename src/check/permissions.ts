@@ -23,9 +23,20 @@ export const NO_GRANTS: Grants = { read: [], write: [], net: [], run: false };
 
 /** `--allow-read` (all) or `--allow-read=a,b` (these paths, relative to the working directory). */
 export function parseGrant(values: string[] | undefined): '*' | string[] {
+  const list = parseList(values);
+  return list === '*' ? list : list.map((p) => resolve(p));
+}
+
+/** `--allow-net` (all) or `--allow-net=host1,host2` (host names, as written). */
+export function parseHosts(values: string[] | undefined): '*' | string[] {
+  const list = parseList(values);
+  return list === '*' ? list : list.map((h) => h.toLowerCase());
+}
+
+function parseList(values: string[] | undefined): '*' | string[] {
   if (!values?.length) return [];
   if (values.some((v) => v === '*' || v === '')) return '*';
-  return values.flatMap((v) => v.split(',')).filter(Boolean).map((p) => resolve(p));
+  return values.flatMap((v) => v.split(',')).filter(Boolean);
 }
 
 function inside(path: string, dir: string): boolean {
@@ -68,7 +79,7 @@ export function checkPermissions(graph: Graph, grants: Grants): Diagnostic[] {
       }
       const needs = step.op.permissions?.(step.params) ?? {};
       for (const host of needs.net ?? []) {
-        if (grants.net === '*' || grants.net.includes(host)) continue;
+        if (grants.net === '*' || grants.net.includes(host.toLowerCase())) continue;
         out.push(
           diag('E0402', `\`${cell.name}\` would connect to ${host}`, step.span, {
             label: `\`${step.op.name}\` uses the network`,

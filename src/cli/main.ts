@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkRecipe, UsageError, type CheckResult } from '../check/checker.js';
 import type { Graph } from '../check/graph.js';
-import { checkPermissions, parseGrant, type Grants } from '../check/permissions.js';
+import { checkPermissions, parseGrant, parseHosts, type Grants } from '../check/permissions.js';
 import { registry } from '../ops/registry.js';
 import { renderDiagnostics, summaryLine } from '../parser/diagnostics.js';
 import { closest } from '../parser/suggest.js';
@@ -136,7 +136,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const grants: Grants = {
         read: all ? '*' : parseGrant(v['allow-read'] as string[] | undefined),
         write: all ? '*' : parseGrant(v['allow-write'] as string[] | undefined),
-        net: all ? '*' : parseGrant(v['allow-net'] as string[] | undefined),
+        net: all ? '*' : parseHosts(v['allow-net'] as string[] | undefined),
         run: all || Boolean(v['allow-run']),
       };
       const denied = checkPermissions(graph, grants);

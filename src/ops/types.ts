@@ -154,7 +154,8 @@ export interface SourceInput {
 
 export interface SourceImpl {
   /** resolve what to read (glob expansion); sorted, so outputs do not depend on readdir order */
-  inputs(params: Params, ctx: { baseDir: string }): Promise<SourceInput[]>;
+  /** `offline`: planning only (lock, explain) — use what was saved, never fetch */
+  inputs(params: Params, ctx: { baseDir: string; offline?: boolean }): Promise<SourceInput[]>;
   /** stream one input's rows; ids and provenance are added by the runtime */
   read(input: SourceInput, params: Params, ctx: OpContext): AsyncIterable<ReadItem>;
 }

@@ -44,7 +44,7 @@ export async function explainCell(graph: Graph, target: string, store: Store, sh
     for (const [i, stage] of stagesOf(cell).entries()) {
       const datasets: Record<string, Manifest> = {};
       for (const s of stage.steps) for (const [k, ref] of Object.entries(s.datasets)) datasets[k] = select(outputs.get(ref.cell)!, ref.part);
-      const pre = await stagePreimage(graph, cell, stage, input, datasets, store, shardRows);
+      const pre = await stagePreimage(graph, cell, stage, input, datasets, store, shardRows, true);
       key = keyOf(pre);
       const hit = await lookupStage(store, key, stage, cell.baseDir);
       if (!hit) {

@@ -64,6 +64,7 @@ export async function stagePreimage(
   datasets: Record<string, Manifest>,
   store: Store,
   shardRows: number,
+  offline = false,
 ): Promise<StagePreimage> {
   const pre: StagePreimage = { v: CACHE_VERSION, ops: stageSpec(graph, cell, stage), shardRows };
   if (input) pre.input = manifestHash(input);
@@ -81,7 +82,7 @@ export async function stagePreimage(
   if (reads.length) pre.reads = reads;
   if (stage.kind === 'source') {
     const step = stage.steps[0];
-    const inputs = await step.op.source!.inputs(step.params, { baseDir: cell.baseDir });
+    const inputs = await step.op.source!.inputs(step.params, { baseDir: cell.baseDir, offline });
     pre.cell = cell.name;
     pre.files = await Promise.all(inputs.map(async (i) => ({ label: i.label, hash: await store.fileHash(i.path) })));
   }

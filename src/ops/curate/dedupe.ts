@@ -2,6 +2,7 @@ import xxhash from 'xxhash-wasm';
 import { defineOp, type Row, type SchemaContext } from '../types.js';
 import { requireColumns } from '../common.js';
 import { normalizeText } from '../clean/normalize.js';
+import { KeyTable } from './minhash.js';
 
 type XXHash = Awaited<ReturnType<typeof xxhash>>;
 let xxhashApi: Promise<XXHash> | undefined;
@@ -84,6 +85,12 @@ export function keptWhy(keep: KeepPolicy, keptValue: number, value: number): str
   return '';
 }
 
+function grow<T extends Int32Array | Float64Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 function fmtScore(n: number): string {
   return Number.isFinite(n) ? String(Math.round(n * 1e4) / 1e4) : 'none';
 }
@@ -93,7 +100,7 @@ export const dedupe = defineOp({
   version: 2,
   kind: 'global',
   summary: 'drop exact duplicates on one or more columns (after folding case, spaces and unicode forms)',
-  doc: 'Rows are equal when the chosen columns are equal; with `fold` (default) the comparison ignores case, whitespace runs and unicode compatibility forms. Rows are compared by the 64-bit xxhash of that text. Which copy stays is set by `keep`: the first, the last, the longest (characters in the compared columns) or the one with the highest `score` (ties keep the earlier row); the others are dropped with reason "duplicate" and the id of the row kept. Memory holds one hash per distinct row and 4 bytes per row, not the rows.',
+  doc: 'Rows are equal when the chosen columns are equal; with `fold` (default) the comparison ignores case, whitespace runs and unicode compatibility forms. Rows are compared by the 64-bit xxhash of that text. Which copy stays is set by `keep`: the first, the last, the longest (characters in the compared columns) or the one with the highest `score` (ties keep the earlier row); the others are dropped with reason "duplicate" and the id of the row kept. Memory holds a 64-bit hash, the index and id of the kept copy per distinct row (about 50 bytes) and 4 bytes per row, not the rows.',
   params: [
     { name: 'columns', type: { kind: 'columns' }, positional: true, default: ['text'], doc: 'columns that make two rows duplicates' },
     { name: 'keep', type: { kind: 'enum', values: KEEP_POLICIES }, default: 'first', doc: 'which copy stays: first, last, longest, or highest (by `score`)' },
@@ -113,27 +120,31 @@ export const dedupe = defineOp({
       const fold = params.fold as boolean;
       const keep = params.keep as KeepPolicy;
       const score = params.score as string | undefined;
-      // pass 1: a slot per distinct key; per slot the winner's index, id and value (length or score)
-      const slots = new Map<bigint, number>();
+      // pass 1: a slot per distinct key (a typed hash table on the two halves of the xxh64);
+      // per slot the winner's index, id and value (length or score)
+      const slots = new KeyTable(Math.min(input.count, 1 << 20));
       const slotOf = new Int32Array(input.count);
-      const winner: number[] = [];
+      let winner = new Int32Array(1024);
+      let value = new Float64Array(keep === 'longest' || keep === 'highest' ? 1024 : 0);
       const winnerId: unknown[] = [];
-      const value: number[] = [];
       let i = 0;
       for await (const row of input.rows()) {
         const key = dedupeKey(hasher, row, columns, fold);
         const v = keep === 'longest' ? rowLength(row, columns) : keep === 'highest' ? scoreOf(row, score) : 0;
-        let slot = slots.get(key);
-        if (slot === undefined) {
-          slot = winner.length;
-          slots.set(key, slot);
-          winner.push(i);
+        const fresh = winnerId.length;
+        const slot = slots.setIfAbsent(Number(key >> 32n), Number(key & 0xffffffffn), fresh);
+        if (slot === fresh) {
+          if (fresh === winner.length) {
+            winner = grow(winner);
+            if (value.length) value = grow(value);
+          }
+          winner[slot] = i;
           winnerId.push(row.id);
-          value.push(v);
-        } else if (beats(keep, v, value[slot])) {
+          if (value.length) value[slot] = v;
+        } else if (beats(keep, v, value.length ? value[slot] : 0)) {
           winner[slot] = i;
           winnerId[slot] = row.id;
-          value[slot] = v;
+          if (value.length) value[slot] = v;
         }
         slotOf[i] = slot;
         i++;
@@ -150,7 +161,7 @@ export const dedupe = defineOp({
         }
         i++;
       }
-      const dupes = i - winner.length;
+      const dupes = i - winnerId.length;
       out.note(`${dupes.toLocaleString('en-US')} duplicate${dupes === 1 ? '' : 's'} in ${i.toLocaleString('en-US')} rows (keep ${keep})`);
     },
   },

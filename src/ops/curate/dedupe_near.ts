@@ -102,7 +102,7 @@ export const dedupe_near = defineOp({
     { name: 'keep', type: { kind: 'enum', values: KEEP_POLICIES }, default: 'first', doc: 'which row of a cluster stays: first, last, longest, or highest (by `score`)' },
     { name: 'score', type: { kind: 'column' }, doc: 'numeric column for `keep highest`' },
     { name: 'recall_weight', type: { kind: 'percent' }, default: 0.5, doc: 'weight of missed pairs vs false candidates when solving bands × rows (50%: the plain sum)' },
-    { name: 'export_clusters', type: { kind: 'path' }, doc: 'write clusters of 2+ rows as JSON Lines {cluster, kept, members}, relative to the recipe' },
+    { name: 'export_clusters', type: { kind: 'path', access: 'write' }, doc: 'write clusters of 2+ rows as JSON Lines {cluster, kept, members}, relative to the recipe' },
   ],
   describe: (p) => `dedupe_near ${(p.columns as string[]).join(', ')} ≥ ${p.threshold}`,
   schema(ctx) {

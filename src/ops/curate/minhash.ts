@@ -528,13 +528,13 @@ export interface MemoryEstimate {
 
 /**
  * Index memory for n rows: band keys (8 B per band per row), one band's bucket table, union-find
- * (8 B), candidate and kept-row maps (8 B) and `extraPerRow` (keep values, verify's bucket chains).
+ * (8 B), candidate, kept-row and cluster-number maps (12 B) and `extraPerRow` (keep values, verify's bucket chains).
  */
 export function indexMemory(n: number, perms: number, bands: number, extraPerRow: number, verify: boolean, avgShingles = 250): MemoryEstimate {
   const bandKeyBytes = n * bands * 8;
   const buckets = KeyTable.bytesFor(n);
   const unionFind = n * 8;
-  const perRow = n * (extraPerRow + 8);
+  const perRow = n * (extraPerRow + 12);
   return {
     total: bandKeyBytes + buckets + unionFind + perRow,
     bandKeys: bandKeyBytes,

@@ -10,8 +10,8 @@ import { htmlToDoc } from './html.js';
 
 const PARSER_OPTIONS = { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, keepCidLinks: true, checksumAlgo: false as const };
 
-/** An RFC 5322 header field line: a name of printable characters except `:`, then `:`. */
-const FIELD = /^[!-9;-~]+[ \t]*:/;
+/** A header field line: a field name (token characters, as real mail uses), then `:`. */
+const FIELD = /^[A-Za-z0-9!#$%&'*+^_`|~.-]+[ \t]*:/;
 
 /** The raw message without a leading mbox `From ` envelope line (SpamAssassin files start with one). */
 export function stripEnvelope(bytes: Buffer): Buffer {

@@ -323,11 +323,11 @@ export const http = defineOp({
   summary: 'read JSON records from an HTTP API, following its pages (page numbers, cursors, next links); responses saved for re-runs',
   doc: [
     '`http "https://api.example.com/items" records: .data.items` GETs the URL and takes the array at `records` from each response (the response itself when it is an array). A mapping `{ text: .body, label: .tag }` picks fields as in jsonl. Records that are not objects are rejected with their page and index.',
-    'Pagination (one of): `page: { param: "page", start: 1 }` counts pages until one has no records (add `size_param: "per_page", size: 100` to send a page size and stop at a short page); `cursor: { param: "cursor", next: ".meta.next_cursor" }` sends each response\'s cursor back until it is null or empty (`start:` for a first cursor); `next_link: .links.next` follows a URL in each response; without these, a `Link: <…>; rel="next"` header is followed (`link_header: false` turns that off). `max_pages` (default 100) bounds the walk. Next pages and redirects must stay on the URL\'s host.',
+    'Pagination (one of): `page: { param: "page", start: 1 }` counts pages until one has no records (add `size_param: "per_page", size: 100` to send a page size and stop at a short page); `cursor: { param: "cursor", next: ".meta.next_cursor" }` sends each response\'s cursor back until it is null or empty (`next` is a field path in quotes; `start:` for a first cursor); `next_link: .links.next` follows a URL in each response; without these, a `Link: <…>; rel="next"` header is followed (`link_header: false` turns that off). `max_pages` (default 100) bounds the walk. Next pages and redirects must stay on the URL\'s host.',
     'Politeness: at most `rate` requests per second (default 5); 429, 5xx and network errors are retried up to `retries` times (default 5) with exponential backoff from `backoff` (default 1s, doubling, capped at 60s), or after the server\'s Retry-After (capped at 2 minutes); when the retries run out the run fails naming the URL and the last error. Other 4xx answers and non-JSON bodies fail at once.',
     'Auth: `headers: { "X-Client": "ftr" }`; `token: env("API_TOKEN")` is sent as `Authorization: Bearer …` (or raw in `token_header`); the value never enters caches, locks or logs.',
     'Caching: the pages are fetched once and saved under the recipe folder, `.ftr/http/<hash>.json` (named by the params that change what is fetched); the run reads records from that file, so its content hash keys the cache like any source file and a re-run makes no request. `refresh: true` fetches again (once per run); unchanged answers keep the cache valid. Needs `--allow-net=HOST`.',
-  ].join('\n\n'),
+  ].join(' '),
   params: [
     { name: 'url', type: { kind: 'string' }, required: true, positional: true, doc: 'http(s) URL of the first page' },
     { name: 'fields', type: { kind: 'mapping' }, positional: true, doc: 'columns to take: { text: .body.text, label: .intent }' },
@@ -369,7 +369,10 @@ export const http = defineOp({
   source: {
     async inputs(params: Params, ctx) {
       const file = savedPath(params, ctx.baseDir);
-      await ensureSaved(params, file);
+      // a caller that must not touch the network (a lock, an explain) may say so; the saved pages still answer
+      if (ctx.offline) {
+        if (!existsSync(file)) throw new OpError(`${params.url as string} has not been fetched yet: run the recipe (with --allow-net) first`);
+      } else await ensureSaved(params, file);
       return [{ label: params.url as string, path: file }];
     },
     read: readSaved,

@@ -160,6 +160,20 @@ cell c = docs | decontaminate mmlu fields: ["questoin"]
     writeFileSync(join(dir, 'ev.jsonl'), '{"text":"fine"}\n');
     expect((await runJson(join(dir, 'r.ftr'), '--no-cache')).cells.get('a')!.status).toBe('done');
   });
+
+  it('editing an eval file re-runs the cell (its content is part of the cache key)', async () => {
+    const dir = tempProject({
+      'r.ftr': 'recipe dc\nsource docs = jsonl "train.jsonl"\ncell a = docs | decontaminate files: "ev.txt" n: 8\n',
+      'train.jsonl': [fill(0), fill(10), fill(20)].map((text, i) => JSON.stringify({ id: `t${i}`, text })).join('\n') + '\n',
+      'ev.txt': `${fill(0)}\n`,
+    });
+    expect((await runJson(join(dir, 'r.ftr'))).cells.get('a')!.dropped).toEqual({ contaminated: 1 });
+    expect((await runJson(join(dir, 'r.ftr'))).cells.get('a')!.status).toBe('cached');
+    writeFileSync(join(dir, 'ev.txt'), `${fill(0)}\n${fill(20)}\n`);
+    const r = await runJson(join(dir, 'r.ftr'));
+    expect(r.cells.get('a')!.status).toBe('done');
+    expect(r.cells.get('a')!.dropped).toEqual({ contaminated: 2 });
+  });
 });
 
 function evalRows() {

@@ -54,7 +54,7 @@ describe('dedupe_near', () => {
     expect(r.dropped.find((d) => d.id === 'E10')!.detail).toBe('near-duplicate of T10 (jaccard 1.00 exact ≥ 0.8)');
     expect(r.logs[0]).toBe('LSH 16 bands × 8 rows of 128 MinHash values over word 5-grams (as given; knee ≈ 0.71)');
     expect(r.logs[1]).toBe('P(candidate | jaccard): 0.50 → 0.061 · 0.60 → 0.237 · 0.70 → 0.613 · 0.80 → 0.947 · 0.85 → 0.994 · 0.90 → 1.000 · 0.95 → 1.000');
-    expect(r.logs[2]).toMatch(/^index memory ≈ [\d.]+ KB for 60 rows \(band keys 7\.5 KB, buckets 1\.5 KB, union-find 480 B, per-row maps 720 B\) \+ ~1000 B per candidate row \(its shingle set, for verify\)$/);
+    expect(r.logs[2]).toMatch(/^index memory ≈ [\d.]+ KB for 60 rows \(band keys 7\.5 KB, buckets 1\.5 KB, union-find 480 B, per-row maps 960 B\) \+ ~1000 B per candidate row \(its shingle set, for verify\)$/);
     expect(r.notes.slice(0, 3)).toEqual(r.logs);
     expect(r.notes.at(-1)).toBe('15 near-duplicates dropped from 60 rows: 15 clusters (largest 2 rows), keep first');
   });
