@@ -203,6 +203,7 @@ async function childNear(n, config, long) {
   let plantedHigh = 0;
   let found = 0;
   let minJ = 1;
+  let sumJ = 0;
   const groupOf = (i) => (sourceOf(i) === -1 ? i : sourceOf(i));
   for (let i = 0; i < n; i++) {
     const s = sourceOf(i);
@@ -210,6 +211,7 @@ async function childNear(n, config, long) {
     planted++;
     const j = jaccardSorted(sortedUnique(sh.hashes(docText(i, long))), sortedUnique(sh.hashes(docText(s, long))));
     minJ = Math.min(minJ, j);
+    sumJ += j;
     if (j < 0.85) continue;
     plantedHigh++;
     if (cluster[i] === cluster[s]) found++;
@@ -231,6 +233,7 @@ async function childNear(n, config, long) {
     planted,
     plantedHigh,
     minPlantedJaccard: minJ,
+    meanPlantedJaccard: sumJ / planted,
     recall: found / plantedHigh,
     precision: dropped ? correct / dropped : 1,
     lsh: config === 'default' ? '9×13' : '14×9',
@@ -339,6 +342,7 @@ log(`\n## dedupe_near (threshold 0.8, 128 perms, word 5-grams), ${SMALL.toLocale
 for (const config of opt.configs.split(',')) results.near.push(await child(['--child', 'near', '--n', String(SMALL), '--config', config]));
 log(table(nearHeader, results.near.map(nearRow)));
 log(`op's own estimate: ${results.near[0].memoryEstimate}`);
+log(`planted pairs: exact 5-gram Jaccard min ${results.near[0].minPlantedJaccard.toFixed(3)}, mean ${results.near[0].meanPlantedJaccard.toFixed(3)}`);
 
 log(`\n## memory scaling: ${SMALL.toLocaleString('en-US')} docs 10× longer`);
 results.scaling = await child(['--child', 'near', '--n', String(SMALL), '--config', 'default', '--long']);

@@ -154,6 +154,23 @@ export function readLexiconFile(path: string, baseDir: string): unknown {
 // ---------------------------------------------------------------------------------------------
 // matching
 
+let builtinWords: Set<string> | undefined;
+
+/** Single words that are a built-in term of some dimension ("Christian", "Hope"?): never read as first names. */
+export function builtinTermWords(): Set<string> {
+  if (builtinWords) return builtinWords;
+  builtinWords = new Set();
+  for (const groups of Object.values(BUILTIN_LEXICON)) {
+    for (const terms of Object.values(groups)) {
+      for (const t of terms) {
+        const w = termWords(t);
+        if (w.length === 1) builtinWords.add(w[0]);
+      }
+    }
+  }
+  return builtinWords;
+}
+
 export interface Mention {
   dim: string;
   /** the group; `ambiguous` for a first name that is in both name lists */
@@ -214,6 +231,7 @@ export class Matcher {
     const names = this.opts.names && this.opts.dims.includes('gender') ? nameLists().byName : undefined;
     for (const dim of this.opts.dims) {
       const entries = this.byDim.get(dim);
+      let lastName = -2;
       for (let i = 0; i < tokens.length; ) {
         const t = tokens[i];
         let len = 0;
@@ -236,9 +254,12 @@ export class Matcher {
             continue;
           }
         }
-        if (dim === 'gender' && names && t.cap && !this.termWords.has(t.norm)) {
+        if (dim === 'gender' && names && t.cap && !this.termWords.has(t.norm) && !surname(text, tokens, i, lastName)) {
           const g = names.get(t.norm);
-          if (g) out.push({ dim, group: g, term: text.slice(t.start, t.baseEnd), start: t.start, end: t.end, name: g });
+          if (g) {
+            out.push({ dim, group: g, term: text.slice(t.start, t.baseEnd), start: t.start, end: t.end, name: g });
+            lastName = i;
+          }
         }
         i++;
       }
@@ -254,6 +275,17 @@ export class Matcher {
     }
     return true;
   }
+}
+
+const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'dame', 'lady', 'lord', 'madam', 'rev', 'fr']);
+
+/** A name right after a title ("Ms Smith", "Dr. Grant") or right after a first name ("Mary Grant") is a surname: not gender evidence. */
+export function surname(text: string, tokens: Token[], i: number, lastName: number): boolean {
+  if (i === 0) return false;
+  const prev = tokens[i - 1];
+  const gap = text.slice(prev.end, tokens[i].start);
+  if (TITLES.has(prev.norm) && prev.cap && /^\.?[ \t]+$/.test(gap)) return true;
+  return lastName === i - 1 && /^[ \t]+$/.test(gap);
 }
 
 /** "75-year-old", "80 years old", "in her 70s", "in his late twenties": the age and how many tokens it spans. */

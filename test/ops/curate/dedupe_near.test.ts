@@ -66,7 +66,7 @@ describe('dedupe_near', () => {
   });
 
   it('without verify, loose LSH takes false candidates; verify removes them by exact Jaccard', async () => {
-    const loose = await runGlobal(dedupe_near, dataset(), { bands: 32, rows: 4 });
+    const loose = await runGlobal(dedupe_near, dataset(), { bands: 32, rows: 4, verify: false });
     const droppedLoose = loose.dropped.map((d) => d.id);
     expect(droppedLoose).toEqual(expect.arrayContaining([...D, ...E]));
     const fDropped = droppedLoose.filter((id) => F.includes(id as string));
@@ -83,14 +83,14 @@ describe('dedupe_near', () => {
   });
 
   it('keep policies pick the cluster\'s surviving row', async () => {
-    const last = await runGlobal(dedupe_near, dataset(), { bands: 16, rows: 8, keep: 'last' });
+    const last = await runGlobal(dedupe_near, dataset(), { bands: 16, rows: 8, keep: 'last', verify: false });
     expect(last.dropped.map((d) => d.id)).toEqual(expect.arrayContaining(['T0', 'T9', 'T10']));
     expect(last.dropped.find((d) => d.id === 'T0')!.row.cluster).toBe('D0');
     expect(last.dropped.find((d) => d.id === 'T0')!.detail).toMatch(/^near-duplicate of D0 \(jaccard 0\.(8\d|9\d) estimated; LSH 16×8, threshold 0\.8\)$/);
-    const highest = await runGlobal(dedupe_near, dataset(), { bands: 16, rows: 8, keep: 'highest', score: 'score' });
+    const highest = await runGlobal(dedupe_near, dataset(), { bands: 16, rows: 8, keep: 'highest', score: 'score', verify: false });
     expect(highest.keptIds).toEqual(expect.arrayContaining(D)); // D rows score 10
     expect(highest.keptIds).toContain('T10'); // E rows score 0, T10 scores 3
-    const longest = await runGlobal(dedupe_near, dataset(), { bands: 16, rows: 8, keep: 'longest' });
+    const longest = await runGlobal(dedupe_near, dataset(), { bands: 16, rows: 8, keep: 'longest', verify: false });
     expect(longest.keptIds).toEqual(expect.arrayContaining(E)); // the punctuated copies are longer
   });
 
@@ -114,7 +114,7 @@ describe('dedupe_near', () => {
       { id: 's4', text: '' },
       { id: 's5', text: null },
     ];
-    const r = await runGlobal(dedupe_near, rows, {});
+    const r = await runGlobal(dedupe_near, rows, { verify: false, recall_weight: 0.5 });
     expect(r.keptIds).toEqual(['s1', 's3', 's4']);
     expect(r.dropped.map((d) => d.detail)).toEqual([
       'near-duplicate of s1 (jaccard 1.00 estimated; LSH 9×13, threshold 0.8)',
