@@ -28,7 +28,12 @@ import { split } from './split/split.js';
 import { leakage } from './split/leakage.js';
 import { concat } from './combine/concat.js';
 import { write } from './export/write.js';
+import { bias_detect } from './bias/bias_detect.js';
+import { bias_report } from './bias/bias_report.js';
+import { reweigh } from './bias/reweigh.js';
+import { resample } from './bias/resample.js';
+import { counterfactual } from './bias/counterfactual.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, write];
+const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, bias_detect, bias_report, reweigh, resample, counterfactual, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

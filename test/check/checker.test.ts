@@ -134,7 +134,7 @@ describe('values of op params', () => {
   it('unknown named param, with did-you-mean and the op\'s params (E0106)', () => {
     const d = check(HEAD + 'cell a = t | dedupe text kep: first').only();
     expect([d.code, range(d), d.message, d.help]).toEqual(['E0106', '3:26-3:29', '`dedupe` has no param `kep`', 'did you mean `keep`?']);
-    expect(d.notes).toEqual(['params of `dedupe`: columns, keep, fold']);
+    expect(d.notes).toEqual(['params of `dedupe`: columns, keep, score, fold']);
   });
 
   it('wrong type (E0107)', () => {
@@ -150,7 +150,7 @@ describe('values of op params', () => {
     expect([d.code, range(d), d.message, d.help]).toEqual([
       'E0107',
       '3:32-3:37',
-      '`keep` must be one of first, last, longest, found name `frist`',
+      '`keep` must be one of first, last, longest, highest, found name `frist`',
       'did you mean `first`?',
     ]);
     const n = check(HEAD + 'cell a = t | normalize form: nfkx').only();

@@ -191,8 +191,8 @@ export const write = defineOp({
     'Rows a format cannot hold (an empty turn, an unknown role) fail the write, naming the first; `skip_invalid` leaves them out and counts them. ' +
     '`card` also writes DATASET_CARD.md: recipe and sha256, seed and params, source files by hash, each cell\'s rows and drops by reason, and per part rows, labels, cl100k_base token stats, fields and file sha256.',
   params: [
-    { name: 'path', type: { kind: 'path', access: 'write' }, required: true, positional: true, doc: 'output folder, or a file (.jsonl, .csv, .parquet) for a single dataset' },
-    { name: 'format', type: { kind: 'enum', values: FORMATS }, default: 'jsonl', doc: 'file layout: jsonl, chat, alpaca, sharegpt, classification, csv or parquet' },
+    { name: 'path', type: { kind: 'path', access: 'write' }, required: true, positional: true, doc: 'output folder, or a .jsonl file for a single dataset' },
+    { name: 'format', type: { kind: 'enum', values: FORMATS }, default: 'jsonl', doc: 'file layout: jsonl, chat, alpaca, sharegpt, classification, csv or parquet (a single dataset\'s file then ends in .csv or .parquet)' },
     { name: 'columns', type: { kind: 'columns' }, doc: 'columns to write, in this order (jsonl, csv, parquet; default: all)' },
     { name: 'system', type: { kind: 'string' }, doc: 'system prompt put first in every conversation (chat, sharegpt)' },
     { name: 'user', type: { kind: 'column' }, doc: 'column holding the user turn (chat, sharegpt; default text)' },
