@@ -199,7 +199,8 @@ export interface GlobalImpl {
 }
 
 export interface SinkResult {
-  files: { path: string; sha256: string; rows: number }[];
+  /** `rows` absent for files that are not rows of the dataset (a dataset card) */
+  files: { path: string; sha256: string; rows?: number }[];
 }
 
 export interface SinkImpl {
@@ -222,6 +223,8 @@ export interface OpDef {
   schema(ctx: SchemaContext): Schema;
   /** what the call needs beyond reading and writing its path params: network hosts, subprocesses */
   permissions?(params: Params): { net?: string[]; run?: boolean };
+  /** true when the output depends on the run so far (`ctx.run`, e.g. a dataset card): the run info then enters the cache key */
+  usesRun?(params: Params): boolean;
   /** a short description of the call for the UI ("split 80/10/10") */
   describe?(params: Params): string;
   source?: SourceImpl;

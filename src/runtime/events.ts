@@ -81,7 +81,7 @@ export interface RunEndEvent {
   durationMs: number;
   counts: { cached: number; done: number; failed: number };
   /** files written by sinks, with their content hashes */
-  outputs: { path: string; sha256: string; rows: number }[];
+  outputs: { path: string; sha256: string; rows?: number }[];
 }
 
 export type RunEvent = RunStartEvent | CellEvent | ProgressEvent | LogEvent | RunEndEvent;

@@ -36,7 +36,7 @@ export interface StageResult {
   rejects: ShardRef[];
   dropped: Record<string, number>;
   notes: string[];
-  files?: { path: string; sha256: string; rows: number }[];
+  files?: { path: string; sha256: string; rows?: number }[];
 }
 
 export interface CellState {
@@ -58,7 +58,7 @@ export const KEEP_RUNS = 3;
 export interface RunSummary {
   status: 'ok' | 'failed' | 'interrupted';
   counts: { cached: number; done: number; failed: number };
-  outputs: { path: string; sha256: string; rows: number }[];
+  outputs: { path: string; sha256: string; rows?: number }[];
   cells: Record<string, { manifest: Manifest; cached: boolean }>;
 }
 
@@ -159,6 +159,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     for (const stage of stagesOf(cell)) {
       const datasets = datasetManifests(stage);
       const preimage = await stagePreimage(graph, cell, stage, input, datasets, store, shardRows);
+      if (stage.steps.some((s) => s.op.usesRun?.(s.params))) preimage.run = keyOf(runInfo);
       const key = keyOf(preimage);
       let result = opts.noCache ? undefined : await lookupStage(store, key, stage, cell.baseDir);
       if (!result) {
@@ -445,7 +446,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       output: input,
       rejects: [],
       dropped: {},
-      notes: written.map((f) => `wrote ${f.path} (${f.rows.toLocaleString('en-US')} rows, sha256 ${f.sha256.slice(0, 12)})`),
+      notes: written.map((f) => `wrote ${f.path} (${f.rows === undefined ? '' : `${f.rows.toLocaleString('en-US')} rows, `}sha256 ${f.sha256.slice(0, 12)})`),
       files: written,
     };
   }

@@ -50,6 +50,8 @@ export interface StagePreimage {
   files?: { label: string; hash: string }[];
   /** files read by non-source steps through path params (eval sets, lexicons, seed documents) */
   reads?: { param: string; label: string; hash: string }[];
+  /** for ops that report on the whole run (a dataset card): a hash of the run info */
+  run?: string;
   /** sources: the cell name becomes each row's `source` column */
   cell?: string;
   shardRows: number;

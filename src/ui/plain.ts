@@ -83,7 +83,7 @@ export function createPlainReporter(
     }
     line(formatRunSummary(summary, state.cells.length));
     for (const output of summary.outputs) {
-      line(`wrote ${output.path} · ${formatCount(output.rows)} rows · sha256 ${shortHash(output.sha256)}`);
+      line(`wrote ${output.path}${output.rows === undefined ? '' : ` · ${formatCount(output.rows)} rows`} · sha256 ${shortHash(output.sha256)}`);
     }
   }
 

@@ -72,6 +72,10 @@ export const bias_report = defineOp({
         return;
       }
       by.forEach((c, k) => {
+        if (!cells[k].groups.some(isDemographic)) {
+          out.note(`${c}: no group in ${fmtInt(n)} row${n === 1 ? '' : 's'} (all ${[...new Set(cells[k].groups)].join(', ')})`);
+          return;
+        }
         for (const l of representationLines(c, cells[k], isList[k] ? mentions[k] : undefined)) out.note(l);
         if (label) {
           const opts = { groupCol: c, labelCol: label, positive: positiveOf(params.positive), reference: params.reference as string | undefined, threshold: params.threshold as number, limit };

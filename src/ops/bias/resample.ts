@@ -7,19 +7,23 @@ import { checkMitigation, MITIGATION_PARAMS, positiveOf } from './reweigh.js';
 /**
  * Target size of every (group, label) cell for `parity`: the expected counts n_g·n_y / n of
  * Kamiran–Calders uniform sampling, rounded per group by largest remainder (integer arithmetic;
- * ties to the earlier label) so every group keeps its size exactly.
+ * ties to the earlier label) so every group keeps its size exactly. A group with no rows of some
+ * label cannot be given that label: its rows are shared among the labels it has, in proportion to
+ * their totals (n_g·n_y / Σ n_y over those labels).
  */
 export function parityTargets(cells: Cells): Map<string, Map<string, number>> {
-  const n = cells.total;
   const out = new Map<string, Map<string, number>>();
   for (const g of cells.groups) {
     const ng = cells.groupTotal(g);
-    const quotas = cells.labels.map((y, i) => {
+    const present = cells.labels.filter((y) => cells.get(g, y) > 0);
+    const den = present.reduce((a, y) => a + cells.labelTotal(y), 0);
+    const quotas = present.map((y, i) => {
       const num = ng * cells.labelTotal(y);
-      return { y, i, floor: Math.floor(num / n), rem: num % n };
+      return { y, i, floor: Math.floor(num / den), rem: num % den };
     });
     let left = ng - quotas.reduce((a, q) => a + q.floor, 0);
-    const m = new Map(quotas.map((q) => [q.y, q.floor]));
+    const m = new Map(cells.labels.map((y) => [y, 0]));
+    for (const q of quotas) m.set(q.y, q.floor);
     for (const q of [...quotas].sort((a, b) => b.rem - a.rem || a.i - b.i)) {
       if (left <= 0) break;
       m.set(q.y, m.get(q.y)! + 1);
@@ -44,7 +48,7 @@ export const resample = defineOp({
   random: true,
   summary: 'over- and under-sample (group, label) cells: equal sizes, or equal label rates across groups (parity)',
   doc: [
-    '`resample gender label` (`target: parity`, the default) resizes every (group, label) cell to n_g·n_y / n, the uniform sampling of Kamiran & Calders (2012): each group keeps its size (largest remainder per group) and gets the label distribution of the whole, so label rates are equal across groups up to rounding. `target: equal` resizes every cell of groups × labels to the same size (`size`, default rows / non-empty cells).',
+    '`resample gender label` (`target: parity`, the default) resizes every (group, label) cell to n_g·n_y / n, the uniform sampling of Kamiran & Calders (2012): each group keeps its size (largest remainder per group) and gets the label distribution of the whole, so label rates are equal across groups up to rounding (a group lacking a label entirely shares its rows among the labels it has). `target: equal` resizes every cell of groups × labels to the same size (`size`, default rows / non-empty cells).',
     'A cell is shrunk by keeping a seeded random subset; the other rows go to the rejects with reason "resample". A cell is grown by keeping all its rows and adding copies: whole rounds of every row, then a seeded random subset for the rest. A copy is the row with id `<id>#dup<k>` and `parent` = the original\'s id (or its own `parent`), so `split group: parent` keeps copies with their original. An empty cell cannot grow (a note says so).',
     'Groups come from the `group` column as in `bias_report` (a list from bias_detect: [] → none, several → mixed). Notes: cell sizes before, target and after, and label rates per group before and after with SPD and DI.',
   ].join(' '),

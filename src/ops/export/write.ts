@@ -184,6 +184,8 @@ export const write = defineOp({
   name: 'write',
   version: 1,
   kind: 'sink',
+  // the card reports the whole run (recipe hash, counts): a changed run rewrites it
+  usesRun: (p) => Boolean(p.card),
   summary: 'write a dataset: one file per part (train, val, test) as JSONL, chat, alpaca, sharegpt, classification, CSV or Parquet, with an optional dataset card',
   doc:
     '`write "out/"` writes each part of a split to its own file in the folder (a single dataset to `<cell>.jsonl`); `write "out/data.jsonl"` names the file of a single dataset. Files are replaced atomically and their sha256 is reported. ' +
@@ -244,7 +246,7 @@ export const write = defineOp({
         for (const [, p] of prepared) p.abort();
         throw e;
       }
-      const files: { path: string; sha256: string; rows: number }[] = [];
+      const files: { path: string; sha256: string; rows?: number }[] = [];
       const cardParts: CardPart[] = [];
       const cardDir = isFilePath(path, ext) ? dirname(resolve(ctx.baseDir, path)) : resolve(ctx.baseDir, path);
       for (const [part, p, stats] of prepared) {
@@ -257,7 +259,7 @@ export const write = defineOp({
       if (params.card) {
         const card = renderCard({ run: ctx.run, cell: ctx.cell, plan, labelColumn, skipInvalid, parts: cardParts });
         const dest = join(cardDir, CARD_FILE);
-        files.push({ path: dest, sha256: await writeTextFile(dest, card), rows: 0 });
+        files.push({ path: dest, sha256: await writeTextFile(dest, card) });
       }
       return { files };
     },

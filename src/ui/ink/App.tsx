@@ -112,7 +112,7 @@ function RunEnd({ state, layout, showPreviews }: { state: RunState; layout: Layo
       </Text>
       {summary.outputs.map((output) => (
         <Text key={output.path}>
-          {`   ${output.path}  ${formatCount(output.rows)} rows  `}
+          {`   ${output.path}  ${output.rows === undefined ? "" : `${formatCount(output.rows)} rows  `}`}
           <Text dimColor>{`sha256 ${shortHash(output.sha256)}`}</Text>
         </Text>
       ))}

@@ -62,7 +62,7 @@ describe('dataset card', () => {
     // the card is one of the reported outputs, with its hash
     const end = run.events.find((e) => e.type === 'run-end') as Extract<(typeof run.events)[number], { type: 'run-end' }>;
     expect(end.outputs.find((o) => o.path === join('out', 'DATASET_CARD.md'))?.sha256).toBe(hash(card));
-    expect(run.cells.get('export:parts')!.notes).toContain(`wrote out/DATASET_CARD.md (0 rows, sha256 ${hash(card).slice(0, 12)})`);
+    expect(run.cells.get('export:parts')!.notes).toContain(`wrote out/DATASET_CARD.md (sha256 ${hash(card).slice(0, 12)})`);
 
     // recipe identity
     expect(card.startsWith('# Dataset card: cards\n')).toBe(true);
