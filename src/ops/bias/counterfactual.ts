@@ -30,8 +30,8 @@ export const counterfactual = defineOp({
     requireColumns(ctx, 'columns', ctx.params.columns as string[]);
     const pairs = ctx.params.pairs as Record<string, unknown> | undefined;
     for (const [k, v] of Object.entries(pairs ?? {})) {
-      if (typeof v !== 'string' || !/^\s*[\p{L}\p{M}'’-]+\s*$/u.test(v) || !/^[\p{L}\p{M}'’-]+$/u.test(k)) {
-        ctx.error('pairs', `\`pairs\` swaps one word for one word: \`${k}\` → ${JSON.stringify(v)}`, { help: 'write { actor: "actress" }' });
+      if (typeof v !== 'string' || !/^\s*[\p{L}\p{M}'’]+\s*$/u.test(v) || !/^[\p{L}\p{M}'’]+$/u.test(k)) {
+        ctx.error('pairs', `\`pairs\` swaps one word for one word: \`${k}\` → ${JSON.stringify(v)}`, { help: 'write { actor: "actress" }; hyphenated compounds swap by their parts' });
       }
     }
     const input = ctx.input!;

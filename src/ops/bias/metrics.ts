@@ -250,7 +250,14 @@ export function rateLines(
     const ga = after ? parityGap(after, y) : undefined;
     out.push(
       `parity (${y}): max−min rate ${fmt(gb.diff)}${ga ? ` → ${fmt(ga.diff)}` : ''} · min/max ${fmt(gb.ratio)}${ga ? ` → ${fmt(ga.ratio)}` : ''}` +
-        (flagged.length ? ` · ⚠ four-fifths rule vs ${r}: ${flagged.map((g) => `${g} DI ${fmt(parity((after ?? before).rate(g, y), (after ?? before).rate(r, y)).di)}`).join(', ')}` : ''),
+        (flagged.length
+          ? ` · ⚠ four-fifths rule vs ${r}: ${flagged
+              .map((g) => {
+                const di = parity((after ?? before).rate(g, y), (after ?? before).rate(r, y)).di;
+                return `${g} DI ${fmt(di)} (${di < opts.threshold ? `< ${opts.threshold}` : `> ${fmt(1 / opts.threshold, 2)}`})`;
+              })
+              .join(', ')}`
+          : ''),
     );
   }
   return out;
