@@ -30,4 +30,23 @@ describe('shipped recipes on real data', () => {
     expect(Math.abs(share(train) - share(test))).toBeLessThan(0.03);
     expect(existsSync(join(out, 'val.jsonl'))).toBe(true);
   }, 240_000);
+
+  it('sotu-curation: passages curated, split by speech, audited, with a bias report and weights', () => {
+    const dir = checkout();
+    const r = ftrProcess(['run', 'recipes/sotu-curation.ftr'], { cwd: dir });
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain('speeches done · 233 rows');
+    expect(r.out).toMatch(/gender × party: rate of party = Democratic/);
+    expect(r.out).toMatch(/reweighing \(Kamiran–Calders\)/);
+    const out = join(dir, 'recipes', 'out');
+    const train = readJsonl(join(out, 'sotu', 'train.jsonl'));
+    const test = readJsonl(join(out, 'sotu', 'test.jsonl'));
+    // a speech never spans two splits
+    const trainSpeeches = new Set(train.map((x) => x.parent));
+    expect(test.some((x) => trainSpeeches.has(x.parent))).toBe(false);
+    const weighted = readJsonl(join(out, 'sotu-weighted', 'train.jsonl'));
+    expect(weighted.length).toBe(train.length);
+    const total = weighted.reduce((n, x) => n + (x.weight as number), 0);
+    expect(Math.abs(total - weighted.length)).toBeLessThan(1e-6 * weighted.length);
+  }, 240_000);
 });
