@@ -9,6 +9,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    // a bug, not a user error: say so, with what a report needs
+    process.stderr.write(`ftr: unexpected error — please report it with the recipe that caused it\n${e?.stack ?? e}\n`);
+    process.exitCode = 3;
+  },
+);

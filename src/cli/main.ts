@@ -123,7 +123,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'fmt':
         return fmtCommand(need(rest, 1, 'fmt FILE')[0], Boolean(v.check), io);
       case 'cache':
-        return cacheCommand(rest, v, io);
+        return await cacheCommand(rest, v, io);
     }
     const [file] = need(rest, command === 'explain' || command === 'rejects' ? 2 : 1, `${command} FILE${command === 'explain' || command === 'rejects' ? ' CELL' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
@@ -165,7 +165,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return EXIT.ok;
       }
       case 'rejects':
-        return rejectsCommand(graph, cellName(graph, rest[1]), store(), v, io);
+        return await rejectsCommand(graph, cellName(graph, rest[1]), store(), v, io);
       case 'lock': {
         const text = lockText(await buildLock(graph, store()));
         writeFileSync(`${file}.lock`, text);
@@ -180,7 +180,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             return EXIT.recipe;
           }
         }
-        return runCommand(graph, store(), v, shardRows, io);
+        return await runCommand(graph, store(), v, shardRows, io);
       }
     }
     return EXIT.usage;

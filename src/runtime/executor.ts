@@ -136,10 +136,16 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       emit({ v: 1, type: 'cell', cell: name, status: 'failed', error: message });
     }
   }
-  await store.flush();
-  const keys = Object.values(state.cells).flatMap((c) => c.stages.map((s) => s.key));
-  state.history = [{ at: new Date().toISOString(), keys }, ...(state.history ?? [])].slice(0, KEEP_RUNS);
-  await store.writeState(recipeId(graph), state);
+  try {
+    await store.flush();
+    const keys = Object.values(state.cells).flatMap((c) => c.stages.map((s) => s.key));
+    state.history = [{ at: new Date().toISOString(), keys }, ...(state.history ?? [])].slice(0, KEEP_RUNS);
+    await store.writeState(recipeId(graph), state);
+  } catch (e) {
+    // the results are committed; only the bookkeeping for explain/rejects/gc could not be saved
+    emit({ v: 1, type: 'log', level: 'error', message: `could not save the run state: ${describeIoError(e) ?? (e as Error).message}` });
+    if (status === 'ok') status = 'failed';
+  }
   emit({ v: 1, type: 'run-end', status, durationMs: Date.now() - started, counts, outputs: files });
   return { status, counts, outputs: files, cells: cellsOut };
 
@@ -184,6 +190,8 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       input = result.output;
       last = result;
     }
+    // one example per drop reason, so a reason can be judged without `ftr rejects`
+    if (rejects.length) notes.push(...(await rejectExamples(rejects)));
     // where rows went, step by step, when more than one step removed some
     const losing = funnel.filter((f, i) => f.rows < (i === 0 ? rowsIn ?? f.rows : funnel[i - 1].rows));
     if (losing.length > 1) notes.unshift(`funnel: ${rowsIn ?? ''}${funnel.map((f) => ` → ${f.step} ${f.rows.toLocaleString('en-US')}`).join('')}`.replace(/^funnel: → /, 'funnel: '));
@@ -449,6 +457,25 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       notes: written.map((f) => `wrote ${f.path} (${f.rows === undefined ? '' : `${f.rows.toLocaleString('en-US')} rows, `}sha256 ${f.sha256.slice(0, 12)})`),
       files: written,
     };
+  }
+
+  async function rejectExamples(shards: ShardRef[], perReason = 1, maxReasons = 5, scan = 5000): Promise<string[]> {
+    const seen = new Map<string, string[]>();
+    let n = 0;
+    outer: for (const s of shards) {
+      for await (const r of store.readShard(s)) {
+        if (++n > scan) break outer;
+        const reason = String(r.reason);
+        const list = seen.get(reason) ?? [];
+        if (list.length >= perReason || (!seen.has(reason) && seen.size >= maxReasons)) continue;
+        const row = r.row as Row | undefined;
+        const shown = typeof row?.text === 'string' ? row.text : r.raw !== undefined ? String(r.raw) : JSON.stringify(row ?? {});
+        const where = r.location ?? r.id;
+        list.push(`${JSON.stringify(shown.length > 70 ? shown.slice(0, 69) + '…' : shown)}${where ? ` (${String(where)})` : ''}${r.detail ? ` — ${String(r.detail)}` : ''}`);
+        seen.set(reason, list);
+      }
+    }
+    return [...seen].map(([reason, ex]) => `e.g. ${reason}: ${ex.join(' · ')}`);
   }
 
   async function preview(m: Manifest): Promise<Row[]> {

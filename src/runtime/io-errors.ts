@@ -6,6 +6,7 @@ const HINTS: Record<string, string> = {
   EACCES: 'permission denied — check the folder\'s permissions, or use --cache-dir',
   EPERM: 'operation not permitted — check the folder\'s permissions, or use --cache-dir',
   ENOTDIR: 'a path component is a file, not a folder',
+  ENOENT: 'a folder on the way is missing and could not be created',
   EMFILE: 'too many open files — raise the limit (ulimit -n)',
 };
 

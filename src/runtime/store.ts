@@ -7,10 +7,10 @@
  *   tmp/                    partial writes; renamed into place only when complete
  * Every write is tmp + fsync + rename, so a crash never leaves an entry that looks complete.
  */
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Row } from './events.js';
@@ -53,7 +53,15 @@ export class Store {
   }
 
   init(): void {
-    for (const d of ['objects', 'actions', 'state', 'tmp']) mkdirSync(join(this.root, d), { recursive: true });
+    try {
+      for (const d of ['objects', 'actions', 'state', 'tmp']) mkdirSync(join(this.root, d), { recursive: true });
+    } catch (e) {
+      // a recursive mkdir under a read-only mount says ENOENT: report the real cause
+      let dir = this.root;
+      while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+      accessSync(dir, constants.W_OK);
+      throw e;
+    }
   }
 
   objectPath(hash: string): string {

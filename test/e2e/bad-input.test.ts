@@ -6,7 +6,7 @@ import { ftr, ftrProcess, ftrSpawn, ROOT, runJson, tempProject } from '../helper
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'bad-input');
 
 /** Run a one-source recipe on a fixture; return rows out and rejects by reason. */
-async function readFixture(name: string, op = name.includes('.csv') ? 'csv' : 'jsonl') {
+async function readFixture(name: string, op = name.includes('.csv') ? 'csv' : name.endsWith('.parquet') ? 'parquet' : 'jsonl') {
   const dir = tempProject({ 'r.ftr': `source s = ${op} "${name}"\n` });
   copyFileSync(join(FIXTURES, name), join(dir, name));
   const r = await runJson(join(dir, 'r.ftr'));
@@ -30,6 +30,7 @@ describe('bad input: a clear diagnostic or rejected rows with reasons, never a s
     ['mixed-types.jsonl', 4, 4, {}],
     ['empty.jsonl', 0, 0, {}],
     ['empty.csv', 0, 0, {}],
+    ['fake.parquet', 1, 0, { 'not a Parquet file': 1 }],
   ];
   for (const [name, records, out, rejected] of cases) {
     it(`${name}: ${out} of ${records} rows read, the rest rejected with their reason`, async () => {

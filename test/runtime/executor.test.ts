@@ -146,6 +146,9 @@ describe('bad rows are rejected with a reason, never lost', () => {
     const docs = r.cells.get('docs')!;
     expect(docs.rowsOut).toBe(2);
     expect(docs.dropped).toEqual({ 'malformed JSON': 1, 'not a JSON object': 1, 'invalid UTF-8': 1 });
+    // the cell output shows an example per reason, with where it came from
+    expect(docs.notes).toContain('e.g. not a JSON object: "[1, 2, 3]" (data/a.jsonl:3)');
+    expect(docs.notes!.some((n) => n.startsWith('e.g. malformed JSON: "{\\"text\\": \\"cut off" (data/a.jsonl:2)'))).toBe(true);
     const lines = 4 + 1;
     expect(docs.rowsOut! + Object.values(docs.dropped!).reduce((a, b) => a + b, 0)).toBe(lines);
     const rej = await ftr('rejects', join(dir, 'r.ftr'), 'docs');

@@ -68,7 +68,7 @@ export const csv = defineOp({
             continue;
           }
           if (rec.record.length !== header.length) {
-            yield { reject: { reason: 'wrong field count', detail: `expected ${header.length} fields, found ${rec.record.length}`, location, raw: rec.raw.slice(0, 500) } };
+            yield { reject: { reason: 'wrong field count', detail: `expected ${header.length} fields, found ${rec.record.length}`, location, raw: rec.raw.replace(/\r?\n$/, '').slice(0, 500) } };
             continue;
           }
           const full: Record<string, unknown> = {};
