@@ -2,7 +2,7 @@
 // Benchmark: `ftr run` on a quickstart-like recipe over 1,000,000 JSONL rows.
 //
 //   npm run build && node bench/pipeline.mjs [--files 10] [--rows-per-file 100000]
-//                                             [--cached-runs 3] [--profile] [--heap-limit MB]
+//                                             [--cached-runs 5] [--profile] [--heap-limit MB]
 //                                             [--keep] [--json]
 //
 // Generates tickets (see gen-tickets.mjs: nested body.text, intent, ticket_id; ~5% exact
@@ -12,12 +12,14 @@
 // Each run is a child `node bin/ftr.js run --json` under /usr/bin/time -v (wall time, peak RSS,
 // CPU time). Scenarios, each with its own --cache-dir:
 //   small  100k rows (one file): cold run, then fully cached re-runs
-//   big    1M rows: (a) cold run, (b) fully cached re-runs, (c) one more 100k-row file appended
-//          to the folder, re-run (incremental), then a cached re-run of that
+//   big    1M rows: (a) cold run, (b) fully cached re-runs (interleaved with small's, so load
+//          changes hit both alike), (c) one more 100k-row file appended to the folder, re-run
+//          (incremental), then a cached re-run of that
 // --profile adds a cold run of `big` under `node --cpu-prof` (its own cache) and a cached
 // re-run under it, and prints their top self-time modules and functions. --heap-limit MB adds a
 // cold run of `big` with node --max-old-space-size=MB (its own cache): how much of the peak RSS
-// is heap the run needs, and how much is garbage V8 had not yet collected. Generated data is removed at the end unless --keep.
+// is heap the run needs, and how much is garbage V8 had not yet collected.
+// Generated data is removed at the end unless --keep.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +32,7 @@ const { values: opt } = parseArgs({
   options: {
     files: { type: 'string', default: '10' },
     'rows-per-file': { type: 'string', default: '100000' },
-    'cached-runs': { type: 'string', default: '3' },
+    'cached-runs': { type: 'string', default: '5' },
     profile: { type: 'boolean', default: false },
     'heap-limit': { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -121,9 +123,7 @@ const cellRows = (run) =>
   ]);
 const cellTable = (run) => table(['cell', 'status', 'rows in', 'rows out', 'time s', 'computed / reused', 'peak RSS MB (sampled)'], cellRows(run));
 
-async function cachedRuns(dir, cache) {
-  const runs = [];
-  for (let k = 0; k < CACHED_RUNS; k++) runs.push(await ftrRun(dir, cache));
+function summarizeCached(dir, runs) {
   // measured, not asserted: a re-run that recomputed something is reported, with the cells
   for (const r of runs) {
     const ran = Object.values(r.cells).filter((c) => c.status !== 'cached').map((c) => c.cell);
@@ -137,13 +137,19 @@ const result = { warnings, rows: FILES * ROWS, files: FILES, rowsPerFile: ROWS, 
 
 log(`small (${fmtInt(ROWS)} rows): cold run…`);
 result.smallCold = await ftrRun(small, 'cache');
-log(`small: ${CACHED_RUNS} cached re-runs…`);
-result.smallCached = await cachedRuns(small, 'cache');
-
 log(`big (${fmtInt(FILES * ROWS)} rows): (a) cold run…`);
 result.cold = await ftrRun(big, 'cache');
-log(`big: (b) ${CACHED_RUNS} cached re-runs…`);
-result.cached = await cachedRuns(big, 'cache');
+
+// (b) cached re-runs of both sizes, interleaved so that a change in machine load hits both alike
+log(`(b) ${CACHED_RUNS} cached re-runs of each, interleaved small/big…`);
+const smallRuns = [];
+const bigRuns = [];
+for (let k = 0; k < CACHED_RUNS; k++) {
+  smallRuns.push(await ftrRun(small, 'cache'));
+  bigRuns.push(await ftrRun(big, 'cache'));
+}
+result.smallCached = summarizeCached(small, smallRuns);
+result.cached = summarizeCached(big, bigRuns);
 
 if (opt['heap-limit']) {
   log(`big: cold run with --max-old-space-size=${opt['heap-limit']} (separate cache)…`);

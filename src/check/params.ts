@@ -6,7 +6,8 @@ import type { Arg, Expr, Span, Stage } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
 import type { OpDef, ParamSpec, ParamType, Params, Schema } from '../ops/types.js';
-import { checkExpr, UNIT_KIND, unitValue, type ExprScope } from './expr.js';
+import { checkExpr, UNIT_KIND, unitValue, type ExprIR, type ExprScope } from './expr.js';
+import { checkRules } from './rules.js';
 
 export interface DatasetRef {
   cell: string;
@@ -49,7 +50,16 @@ export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
     raw.set(spec, [...(prev ?? []), arg]);
   };
 
-  for (const arg of stage.args) {
+  // settings inside a rules block are the op's other params: `annotate { rule …; method: weighted }`
+  const rulesSpec = specs.find((s) => s.type.kind === 'rules');
+  const args = !rulesSpec
+    ? stage.args
+    : stage.args.flatMap((arg) =>
+        arg.value.kind === 'block' && (arg.name === undefined || arg.name === rulesSpec.name)
+          ? [arg, ...arg.value.entries.flatMap((en): Arg[] => (en.kind === 'setting' ? [{ name: en.name, nameSpan: en.nameSpan, value: en.value, span: en.span }] : []))]
+          : [arg],
+      );
+  for (const arg of args) {
     if (arg.name !== undefined) {
       const spec = specs.find((s) => s.name === arg.name);
       if (!spec) {
@@ -157,6 +167,8 @@ export function describeType(t: ParamType): string {
       return t.glob ? 'path or glob' : 'path';
     case 'expr':
       return `expression${t.returns && t.returns !== 'any' ? ` (${t.returns})` : ''}`;
+    case 'exprs':
+      return 'named expressions { column: expression }';
     case 'dataset':
       return 'cell';
     case 'mapping':
@@ -167,6 +179,8 @@ export function describeType(t: ParamType): string {
       return 'secret: env("VARIABLE")';
     case 'ratios':
       return 'percentages adding up to 100%';
+    case 'rules':
+      return `rules { ${(t.clauses ?? ['rule'])[0]} NAME: CONDITION -> "label" }`;
     default:
       return t.kind;
   }
@@ -199,7 +213,7 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
     return undefined;
   };
   if (e.kind === 'error') return undefined;
-  const c = t.kind === 'column' || t.kind === 'columns' || t.kind === 'dataset' || t.kind === 'enum' || t.kind === 'expr' ? undefined : constant(e, ctx);
+  const c = t.kind === 'column' || t.kind === 'columns' || t.kind === 'dataset' || t.kind === 'enum' || t.kind === 'expr' || t.kind === 'exprs' ? undefined : constant(e, ctx);
   if (c) return coerceValue(t, c.value, e, spec, ctx);
 
   switch (t.kind) {
@@ -252,6 +266,30 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
       }
       return ir;
     }
+    case 'exprs': {
+      // `{ n: words(text), long: n > 100 }`: each entry is checked against the input's columns and the entries before it
+      if (e.kind !== 'block') return fail(`\`${spec.name}\` must be named expressions like { n_words: words(text) }`);
+      const base = ctx.input ?? { columns: [] };
+      const columns = [...base.columns];
+      const exprs = new Map<string, ExprIR>();
+      for (const entry of e.entries) {
+        if (entry.kind !== 'setting') {
+          ctx.diagnostics.push(diag('E0107', 'an entry is `column: expression`', entry.span));
+          continue;
+        }
+        if (exprs.has(entry.name)) {
+          ctx.diagnostics.push(diag('E0112', `\`${entry.name}\` is given twice`, entry.nameSpan));
+          continue;
+        }
+        const { ir, type } = checkExpr(entry.value, { schema: { ...base, columns }, constants: ctx.constants, diagnostics: ctx.diagnostics, owner: ctx.inputOwner });
+        exprs.set(entry.name, ir);
+        const col = { name: entry.name, type: type === 'regex' || type === 'null' ? ('any' as const) : type };
+        const at = columns.findIndex((c) => c.name === entry.name);
+        if (at >= 0) columns[at] = col;
+        else columns.push(col);
+      }
+      return Object.fromEntries(exprs);
+    }
     case 'dataset': {
       const ref = ctx.resolveDataset(e);
       if (ref) out.datasets[key] = ref;
@@ -286,6 +324,10 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
     }
     case 'ratios':
       return checkRatios(t, e, spec, ctx);
+    case 'rules': {
+      const scope: ExprScope = { schema: ctx.input ?? { columns: [] }, constants: ctx.constants, diagnostics: ctx.diagnostics, owner: ctx.inputOwner };
+      return checkRules(t.clauses ?? ['rule'], e, spec, key, { scope, diagnostics: ctx.diagnostics, spans: out.spans, literal: (x) => literal(x, ctx, true) });
+    }
     case 'list': {
       const items = e.kind === 'list' ? e.items : [e];
       const values = items.map((i, n) => coerce(t.of, i, ctx, spec, `${key}[${n}]`, out));

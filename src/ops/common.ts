@@ -79,6 +79,11 @@ export function depthExceeds(value: unknown, max = MAX_DEPTH): boolean {
 /** The path strings a param holds: one for a path param, each item of a list of paths. */
 export function pathsOf(spec: ParamSpec, value: unknown): { paths: string[]; access: 'read' | 'write' } | undefined {
   const t = spec.type.kind === 'list' ? spec.type.of : spec.type;
+  // a rules block names the lexicon files its rules read (src/check/rules.ts)
+  if (t.kind === 'rules') {
+    const files = (value as { files?: unknown } | undefined)?.files;
+    return Array.isArray(files) && files.length ? { paths: files.filter((v): v is string => typeof v === 'string'), access: 'read' } : undefined;
+  }
   if (t.kind !== 'path') return undefined;
   const values = Array.isArray(value) ? value : [value];
   return { paths: values.filter((v): v is string => typeof v === 'string'), access: t.access ?? 'read' };

@@ -33,7 +33,12 @@ import { bias_report } from './bias/bias_report.js';
 import { reweigh } from './bias/reweigh.js';
 import { resample } from './bias/resample.js';
 import { counterfactual } from './bias/counterfactual.js';
+import { eda } from './augment/eda.js';
+import { paraphrase } from './augment/paraphrase.js';
+import { back_translate } from './augment/back_translate.js';
+import { tokenize } from './tokenize/tokenize.js';
+import { train_tokenizer } from './tokenize/train_tokenizer.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, bias_detect, bias_report, reweigh, resample, counterfactual, write];
+const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, bias_detect, bias_report, reweigh, resample, counterfactual, tokenize, train_tokenizer, eda, paraphrase, back_translate, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

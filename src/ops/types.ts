@@ -43,6 +43,8 @@ export type ParamType =
   | { kind: 'regex' }
   /** a row expression, type-checked against the input schema */
   | { kind: 'expr'; returns?: 'bool' | 'string' | 'number' | 'any' }
+  /** `{ n_words: words(text), long: len(text) > 500 }`: named row expressions, each type-checked against the input schema plus the entries before it; stored as { name: ExprIR } */
+  | { kind: 'exprs' }
   /** another cell: makes a graph edge */
   | { kind: 'dataset' }
   /** a path into a raw record: `.data.items`, `.messages[0]`; stored as a list of keys */
@@ -53,6 +55,12 @@ export type ParamType =
   | { kind: 'ratios'; names?: readonly string[] }
   | { kind: 'list'; of: ParamType }
   | { kind: 'record' }
+  /**
+   * `{ rule NAME: CONDITION -> "label" … }`: clauses (keywords in `clauses`, default `rule`) bound
+   * to a `RulesValue` (src/check/rules.ts), each condition checked against the input schema.
+   * Settings `name: value` in the block bind to the op's other params.
+   */
+  | { kind: 'rules'; clauses?: readonly string[] }
   /** `env("API_TOKEN")`: the name of an environment variable holding a secret; resolve with `resolveSecret` */
   | { kind: 'secret' }
   | { kind: 'any' };
