@@ -167,8 +167,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'rejects':
         return await rejectsCommand(graph, cellName(graph, rest[1]), store(), v, io);
       case 'lock': {
-        const text = lockText(await buildLock(graph, store()));
+        const st = store();
+        const text = lockText(await buildLock(graph, st));
         writeFileSync(`${file}.lock`, text);
+        // the cache entries of the last run stay through `cache gc` while this lock stands
+        const state = await st.readState<RunState>(recipeId(graph));
+        if (state) await st.writeState(recipeId(graph), { ...state, pinned: Object.values(state.cells).flatMap((c) => c.stages.map((x) => x.key)) });
         io.out(`wrote ${file}.lock (${graph.cells.length} cells)\n`);
         return EXIT.ok;
       }

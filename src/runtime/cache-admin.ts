@@ -132,6 +132,7 @@ export async function collectGarbage(store: Store, opts: { dryRun: boolean }): P
       const st = JSON.parse(await readFile(join(store.root, 'state', f), 'utf8')) as RunState;
       for (const c of Object.values(st.cells)) for (const s of c.stages) roots.add(s.key);
       for (const h of st.history ?? []) for (const k of h.keys) roots.add(k);
+      for (const k of st.pinned ?? []) roots.add(k);
     } catch {
       // an unreadable state file protects nothing
     }

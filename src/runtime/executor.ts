@@ -50,6 +50,8 @@ export interface RunState {
   cells: Record<string, CellState>;
   /** stage keys of earlier runs (newest first), so `cache gc` keeps what a recent run used */
   history?: { at: string; keys: string[] }[];
+  /** stage keys of the run the recipe's lockfile was written after: gc keeps them */
+  pinned?: string[];
 }
 
 /** How many earlier runs per recipe `cache gc` keeps alive. */
@@ -85,8 +87,8 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
   const counts = { cached: 0, done: 0, failed: 0 };
   const files: RunSummary['outputs'] = [];
   const cellsOut: RunSummary['cells'] = {};
-  const previous = (await store.readState<RunState>(recipeId(graph)))?.cells ?? {};
-  const state: RunState = { recipe: graph.recipe, cells: { ...previous } };
+  const previous = await store.readState<RunState>(recipeId(graph));
+  const state: RunState = { recipe: graph.recipe, cells: { ...previous?.cells }, history: previous?.history, pinned: previous?.pinned };
   const byName = new Map(graph.cells.map((c) => [c.name, c]));
   const runInfo: RunInfo = {
     recipe: graph.recipe,

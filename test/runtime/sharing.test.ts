@@ -71,6 +71,14 @@ describe('cache ls / verify / gc', () => {
     const again = await runJson(file, '--set', 'min=7');
     expect([...again.cells.values()].every((c) => c.status === 'cached')).toBe(true);
 
+    // a lock pins the run it was written after: its entries survive later runs and gc
+    await ftr('lock', file, '--set', 'min=7');
+    for (const m of [8, 9, 10, 11]) await runJson(file, '--set', `min=${m}`);
+    await ftr('cache', 'gc', file, '--yes');
+    const pinned = await runJson(file, '--set', 'min=7');
+    // (the export re-writes out/, which the later runs replaced; its inputs come from the cache)
+    expect(['d', 'c', 'p'].map((c) => pinned.cells.get(c)!.status)).toEqual(['cached', 'cached', 'cached']);
+
     // flip a byte in one object: verify reports it and exits 3; the next run recomputes around it
     const objects = join(dir, '.ftr', 'objects');
     const sub = readdirSync(objects)[0];
