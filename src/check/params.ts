@@ -288,7 +288,8 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
         if (at >= 0) columns[at] = col;
         else columns.push(col);
       }
-      return Object.fromEntries(exprs);
+      // a list, not an object: the order is meaningful and cache keys sort object keys
+      return [...exprs].map(([name, expr]) => ({ name, expr }));
     }
     case 'dataset': {
       const ref = ctx.resolveDataset(e);

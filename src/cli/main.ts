@@ -33,13 +33,15 @@ commands:
   graph FILE          print the recipe's cell graph (--format text|dot|mermaid)
   explain FILE CELL   is CELL cached? if not, what changed since the last run
   rejects FILE CELL   rows a cell dropped or could not read, with reasons
+  annotate FILE CELL  label CELL's rows one by one with single keys, into a CSV
+                      a recipe reads back (needs a terminal)
   ops                 list ops and their params (--json for tools)
   fmt FILE            reformat a recipe in place (--check: exit 1 if it would change)
   lock FILE           pin inputs, op versions, params and seeds in FILE.lock
   cache ls|verify|gc  list cache entries, re-hash them, or collect unused ones
                       (gc is a dry run unless --yes)
 
-options (run, check, graph, explain, rejects):
+options (run, check, graph, explain, rejects, annotate):
   --set NAME=VALUE    override a recipe param (repeatable)
   --cache-dir DIR     cache location (default: .ftr next to the recipe)
   --no-cache          recompute every cell (run)
@@ -47,13 +49,22 @@ options (run, check, graph, explain, rejects):
   --json              one JSON event per line (run), JSON output (others)
   --reporter KIND     auto | ink | plain | json (run)
 
-permissions (run, check) — a recipe reads and writes only inside its own folder
+permissions (run, check, annotate) — a recipe reads and writes only inside its own folder
 (and reads installed packages through pkg: paths) unless granted more:
   --allow-read[=PATHS]   read files outside the recipe's folder (comma-separated)
   --allow-write[=PATHS]  write files outside the recipe's folder
   --allow-net[=HOSTS]    connect to these hosts (all when no list)
   --allow-run            run programs or user code
   -A, --allow-all        all of the above
+
+annotate (FILE CELL, or FILE CELL.PART):
+  --labels a,b,c      the labels, picked with keys 1-9 (default: the values of a
+                      \`label\` column); s skip, u undo, q quit
+  --out FILE          annotation CSV, appended to (default: annotations.csv next
+                      to the recipe); rows already decided are not asked again
+  --annotator NAME    written with each label (default: $USER)
+  --column COL        the column to show (default: text)
+  --limit N           only the first N rows of CELL
 `;
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -69,6 +80,10 @@ const OPTIONS: ParseArgsConfig['options'] = {
   reason: { type: 'string' },
   limit: { type: 'string' },
   'shard-rows': { type: 'string' },
+  labels: { type: 'string' },
+  out: { type: 'string' },
+  annotator: { type: 'string' },
+  column: { type: 'string' },
   'allow-read': { type: 'string', multiple: true },
   'allow-write': { type: 'string', multiple: true },
   'allow-net': { type: 'string', multiple: true },
@@ -78,7 +93,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   version: { type: 'boolean', short: 'v' },
 };
 
-const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'ops', 'fmt', 'lock', 'cache'];
+const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'annotate', 'ops', 'fmt', 'lock', 'cache'];
 
 export interface Io {
   out: (s: string) => void;
@@ -125,13 +140,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'cache':
         return await cacheCommand(rest, v, io);
     }
-    const [file] = need(rest, command === 'explain' || command === 'rejects' ? 2 : 1, `${command} FILE${command === 'explain' || command === 'rejects' ? ' CELL' : ''}`);
+    const withCell = command === 'explain' || command === 'rejects' || command === 'annotate';
+    const [file] = need(rest, withCell ? 2 : 1, `${command} FILE${withCell ? ' CELL' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const set = parseSets((v.set as string[] | undefined) ?? []);
     const checked = checkRecipe(file, registry, { set });
     if (!checked.graph) return reportDiagnostics(checked, io);
     const graph = checked.graph;
-    if (command === 'run' || command === 'check') {
+    if (command === 'run' || command === 'check' || command === 'annotate') {
       const all = Boolean(v['allow-all']);
       const grants: Grants = {
         read: all ? '*' : parseGrant(v['allow-read'] as string[] | undefined),
@@ -166,6 +182,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       }
       case 'rejects':
         return await rejectsCommand(graph, cellName(graph, rest[1]), store(), v, io);
+      case 'annotate': {
+        const { annotateCommand } = await import('./annotate.js');
+        const opt = (k: string) => v[k] as string | undefined;
+        return await annotateCommand(graph, rest[1], store, { labels: opt('labels'), out: opt('out'), annotator: opt('annotator'), column: opt('column'), limit: v.limit ? positiveInt(opt('limit')!, '--limit') : undefined, noCache: Boolean(v['no-cache']), shardRows }, io);
+      }
       case 'lock': {
         const st = store();
         const text = lockText(await buildLock(graph, st));

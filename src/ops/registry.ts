@@ -38,7 +38,19 @@ import { paraphrase } from './augment/paraphrase.js';
 import { back_translate } from './augment/back_translate.js';
 import { tokenize } from './tokenize/tokenize.js';
 import { train_tokenizer } from './tokenize/train_tokenizer.js';
+import { fix_unicode } from './clean/fix_unicode.js';
+import { punctuation } from './clean/punctuation.js';
+import { boilerplate } from './clean/boilerplate.js';
+import { mask_pii } from './clean/mask_pii.js';
+import { missing } from './clean/missing.js';
+import { derive } from './transform/derive.js';
+import { mix } from './combine/mix.js';
+import { annotate } from './annotate/annotate.js';
+import { annotations } from './annotate/annotations.js';
+import { consensus } from './annotate/consensus.js';
+import { balance } from './annotate/balance.js';
+import { export_tasks } from './annotate/export_tasks.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, strip_html, normalize, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, bias_detect, bias_report, reweigh, resample, counterfactual, tokenize, train_tokenizer, eda, paraphrase, back_translate, write];
+const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, mix, strip_html, normalize, fix_unicode, punctuation, boilerplate, mask_pii, missing, derive, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, bias_detect, bias_report, reweigh, resample, counterfactual, tokenize, train_tokenizer, eda, paraphrase, back_translate, annotations, annotate, consensus, balance, export_tasks, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

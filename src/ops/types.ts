@@ -43,7 +43,7 @@ export type ParamType =
   | { kind: 'regex' }
   /** a row expression, type-checked against the input schema */
   | { kind: 'expr'; returns?: 'bool' | 'string' | 'number' | 'any' }
-  /** `{ n_words: words(text), long: len(text) > 500 }`: named row expressions, each type-checked against the input schema plus the entries before it; stored as { name: ExprIR } */
+  /** `{ n_words: words(text), long: len(text) > 500 }`: named row expressions, each type-checked against the input schema plus the entries before it; stored in order as [{ name, expr: ExprIR }] (a list: cache keys sort object keys) */
   | { kind: 'exprs' }
   /** another cell: makes a graph edge */
   | { kind: 'dataset' }
