@@ -227,7 +227,7 @@ async function runCommand(graph: Graph, store: Store, v: Record<string, unknown>
   const { selectReporter } = await import('../ui/reporter.js');
   const reporterKind = v.reporter as string | undefined;
   if (reporterKind && !['auto', 'ink', 'plain', 'json'].includes(reporterKind)) throw new UsageError(`--reporter must be auto, ink, plain or json`);
-  const reporter = selectReporter({ json: Boolean(v.json), reporter: reporterKind as 'auto' | undefined });
+  const reporter = await selectReporter({ json: Boolean(v.json), reporter: reporterKind as 'auto' | undefined });
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

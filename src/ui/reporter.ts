@@ -4,7 +4,6 @@
 
 import isInCi from 'is-in-ci';
 import type { RunEvent } from '../runtime/events.js';
-import { createInkReporter } from './ink/index.js';
 import { createJsonReporter } from './json.js';
 import { createPlainReporter } from './plain.js';
 
@@ -40,7 +39,8 @@ export function chooseReporterKind(
   return stdout.isTTY && !ci && env.TERM !== 'dumb' ? 'ink' : 'plain';
 }
 
-export function selectReporter(choice: ReporterChoice, stdout: NodeJS.WriteStream = process.stdout): Reporter {
+/** Ink and React load only when the Ink view is chosen: plain and JSON runs start faster. */
+export async function selectReporter(choice: ReporterChoice, stdout: NodeJS.WriteStream = process.stdout): Promise<Reporter> {
   const write = (s: string) => {
     stdout.write(s);
   };
@@ -49,7 +49,9 @@ export function selectReporter(choice: ReporterChoice, stdout: NodeJS.WriteStrea
       return createJsonReporter(write);
     case 'plain':
       return createPlainReporter(write, { width: stdout.columns || 100 });
-    case 'ink':
+    case 'ink': {
+      const { createInkReporter } = await import('./ink/index.js');
       return createInkReporter({ stdout });
+    }
   }
 }

@@ -45,14 +45,14 @@ describe('chooseReporterKind', () => {
 });
 
 describe('selectReporter', () => {
-  it('writes plain lines or JSON lines to the given stream', () => {
+  it('writes plain lines or JSON lines to the given stream', async () => {
     const plainOut = terminal();
-    const plain = selectReporter({ reporter: 'plain' }, plainOut);
+    const plain = await selectReporter({ reporter: 'plain' }, plainOut);
     plain.onEvent(runStart);
     expect(plainOut.writes).toEqual(['[ftr] run support_intents (recipes/support.ftr) · seed 42 · cache .ftr/ · 5 cells\n']);
 
     const jsonOut = terminal();
-    selectReporter({ json: true }, jsonOut).onEvent(runStart);
+    (await selectReporter({ json: true }, jsonOut)).onEvent(runStart);
     expect(JSON.parse(jsonOut.writes[0])).toEqual(runStart);
   });
 });
