@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
-import type { Expr, Item, RecipeFile, Span, Stage } from '../parser/ast.js';
+import type { Expr, Item, RecipeFile, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
 import { closest, didYouMean } from '../parser/suggest.js';

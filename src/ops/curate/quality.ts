@@ -1,4 +1,4 @@
-import { defineOp, type ParamSpec, type Params, type Row } from '../types.js';
+import { defineOp, type ParamSpec, type Params } from '../types.js';
 import { requireColumns } from '../common.js';
 import {
   compareDetail,

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { defineOp, OpError, type Column, type Params, type ReadItem } from '../types.js';
 import { withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { headLines, openBytes } from './lines.js';
 
 type Mapping = Record<string, (string | number)[]>;
@@ -46,9 +46,7 @@ export const csv = defineOp({
     return { columns: withProvenance(names.map((name): Column => ({ name, type: 'string' }))), open: !mapping && !header.length ? true : undefined };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     async *read(input, params): AsyncIterable<ReadItem> {
       const mapping = params.fields as Mapping | undefined;
       const parser = openBytes(input.path).pipe(

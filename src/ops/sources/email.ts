@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { defineOp, OpError, type Column, type Params, type ReadItem, type SourceInput } from '../types.js';
 import { withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { readWhole } from './text.js';
 import { htmlToDoc } from './html.js';
 
@@ -181,9 +181,7 @@ export const email = defineOp({
     return { columns: withProvenance(columns) };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     read: readEmail,
   },
 });

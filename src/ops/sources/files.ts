@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
-import type { SchemaContext, SourceInput } from '../types.js';
+import type { Params, SchemaContext, SourceInput } from '../types.js';
 
 /**
  * `pkg:NAME/rest` names files inside an installed npm package (a dataset shipped on the
@@ -69,4 +69,9 @@ export function checkFilesExist(ctx: SchemaContext, param = 'path'): SourceInput
     });
   }
   return files;
+}
+
+/** `inputs` of a source whose `path` param names its files. */
+export async function pathInputs(params: Params, ctx: { baseDir: string }): Promise<SourceInput[]> {
+  return matchFiles(params.path as string, ctx.baseDir);
 }

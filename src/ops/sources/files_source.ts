@@ -4,7 +4,7 @@
  */
 import { defineOp, type Column, type ColType, type OpDef, type Params, type ReadItem, type SchemaContext, type SourceInput } from '../types.js';
 import { getPath, withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { jsonl } from './jsonl.js';
 import { json } from './json.js';
 import { csv } from './csv.js';
@@ -133,9 +133,7 @@ export const files = defineOp({
     return { columns: withProvenance([...columns.filter((c) => c.name !== 'format'), format]), open: open || undefined };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     read: readAny,
   },
 });

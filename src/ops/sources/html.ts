@@ -1,7 +1,7 @@
 import { Parser } from 'htmlparser2';
 import { defineOp, type Params, type ReadItem, type SourceInput } from '../types.js';
 import { withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { decodeUtf8, invalidUtf8Reject, readWhole } from './text.js';
 
 export interface HtmlOptions {
@@ -331,9 +331,7 @@ export const html = defineOp({
     return { columns: withProvenance([{ name: 'text', type: 'string' }, { name: 'title', type: 'string' }, { name: 'path', type: 'string' }]) };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     read: readHtml,
   },
 });

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { defineOp, OpError, type Column, type Params, type ReadItem, type SourceInput } from '../types.js';
 import { depthExceeds, getPath, inferColumns, MAX_DEPTH, withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { mapRecord } from './jsonl.js';
 
 type Mapping = Record<string, (string | number)[]>;
@@ -46,9 +46,7 @@ export const json = defineOp({
     return { columns: withProvenance(columns) };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     async *read(input, params): AsyncIterable<ReadItem> {
       let text: string;
       try {

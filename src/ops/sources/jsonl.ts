@@ -1,6 +1,6 @@
-import { defineOp, OpError, type Column, type Params, type ReadItem, type SourceInput } from '../types.js';
+import { defineOp, OpError, type Column, type ReadItem, type SourceInput } from '../types.js';
 import { depthExceeds, getPath, inferColumns, MAX_DEPTH, withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { headLines, readLines } from './lines.js';
 
 type Mapping = Record<string, (string | number)[]>;
@@ -50,9 +50,7 @@ export const jsonl = defineOp({
     return { columns: withProvenance(sampled.columns), open: sampled.open || undefined };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     async *read(input, params): AsyncIterable<ReadItem> {
       const mapping = params.fields as Mapping | undefined;
       try {

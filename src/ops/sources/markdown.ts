@@ -3,7 +3,7 @@ import { decodeHTML } from 'entities';
 import { parse as parseYaml } from 'yaml';
 import { defineOp, type Params, type ReadItem, type SourceInput } from '../types.js';
 import { withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { decodeUtf8, invalidUtf8Reject, readWhole } from './text.js';
 import { htmlToDoc, joinBlocks, type Block, type Doc, type HtmlOptions } from './html.js';
 
@@ -196,9 +196,7 @@ export const markdown = defineOp({
     return { columns: withProvenance([{ name: 'text', type: 'string' }, { name: 'title', type: 'string' }, { name: 'path', type: 'string' }]) };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     read: readMarkdown,
   },
 });

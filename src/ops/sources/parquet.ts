@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { asyncBufferFromFile, parquetMetadata, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData, type ParquetParsers, type SchemaTree } from 'hyparquet';
 import { defineOp, OpError, type Column, type ColType, type Params, type ReadItem, type SourceInput } from '../types.js';
 import { getPath, withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 
 type Mapping = Record<string, (string | number)[]>;
 
@@ -263,9 +263,7 @@ export const parquet = defineOp({
     return { columns: withProvenance(columns ?? []), open: columns ? undefined : true };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     read: readParquet,
   },
 });

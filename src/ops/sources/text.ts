@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { defineOp, OpError, type Params, type ReadItem, type SourceInput } from '../types.js';
 import { withProvenance } from '../common.js';
-import { checkFilesExist, matchFiles } from './files.js';
+import { checkFilesExist, pathInputs } from './files.js';
 import { readLines } from './lines.js';
 
 /** A whole file's bytes (`.gz` inflated); a file that cannot be read fails the run with its name. */
@@ -75,9 +75,7 @@ export const text = defineOp({
     return { columns: withProvenance([{ name: 'text', type: 'string' }, { name: 'path', type: 'string' }]) };
   },
   source: {
-    async inputs(params: Params, ctx) {
-      return matchFiles(params.path as string, ctx.baseDir);
-    },
+    inputs: pathInputs,
     read: readText,
   },
 });

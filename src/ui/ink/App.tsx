@@ -1,4 +1,4 @@
-import React, { useMemo } from 'react';
+import { useMemo } from 'react';
 import { Box, Static, Text, useStdout } from 'ink';
 import { formatCount, formatLog, formatRunSummary, shortHash } from '../format.js';
 import { finalPreviewCells, isSettled, type CellState, type LogLine, type RunState, type TranscriptEntry } from '../state.js';

@@ -1,4 +1,3 @@
-import React from 'react';
 import { render } from 'ink';
 import type { RunEvent } from '../../runtime/events.js';
 import { initialRunState, reduce, type RunState } from '../state.js';
