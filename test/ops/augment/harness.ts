@@ -3,17 +3,13 @@ import type { ExprIR } from '../../../src/check/expr.js';
 import { join } from 'node:path';
 import { ROOT } from '../../helpers.js';
 import type { GlobalOutput, OpContext, OpDef, Params, Row, RowSet, Schema } from '../../../src/ops/types.js';
+import { rowSet, withDefaults } from '../harness.js';
+export { withDefaults };
 
 /** A tiny hand-made database in the WordNet 3.x file format (a few synsets). */
 export const FIXTURE = join(ROOT, 'test', 'fixtures', 'wordnet');
 
-export function withDefaults(op: OpDef, params: Params): Params {
-  const p: Params = {};
-  for (const s of op.params) if (s.default !== undefined) p[s.name] = s.default;
-  return { ...p, ...params };
-}
 
-const rowSet = (rows: Row[]): RowSet => ({ count: rows.length, async *rows() { yield* rows; } });
 
 /** `rows` as one dataset, or as parts ({ train: […], val: […] }) the way the runtime hands them to a `parts: 'all'` op. */
 export async function runAug(op: OpDef, rows: Row[] | Record<string, Row[]>, params: Params, opts: { seed?: number; baseDir?: string } = {}) {

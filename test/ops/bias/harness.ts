@@ -1,11 +1,8 @@
 /** Run bias ops directly on rows (defaults filled in like the binder does), and call their schema(). */
 import { Drop, type GlobalOutput, type OpContext, type OpDef, type Params, type Row, type Schema } from '../../../src/ops/types.js';
+import { withDefaults } from '../harness.js';
+export { withDefaults };
 
-export function withDefaults(op: OpDef, params: Params): Params {
-  const p: Params = {};
-  for (const s of op.params) if (s.default !== undefined) p[s.name] = s.default;
-  return { ...p, ...params };
-}
 
 export const ctx = (opts: { seed?: number; baseDir?: string; columns?: string[] } = {}): OpContext => ({
   cell: 'c',

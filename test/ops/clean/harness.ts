@@ -1,24 +1,12 @@
 /** Run an op directly on in-memory rows (defaults filled in like the binder does). */
-import type { GlobalOutput, OpContext, OpDef, Params, Row, RowSet } from '../../../src/ops/types.js';
+import type { GlobalOutput, OpContext, OpDef, Params, Row } from '../../../src/ops/types.js';
+import { rowSet, withDefaults } from '../harness.js';
+export { rowSet, withDefaults };
 
 export function context(seed = 1, columns: string[] = []): OpContext {
   return { cell: 'c', seed, baseDir: '.', schema: { columns: columns.map((name) => ({ name, type: 'any' })) }, signal: new AbortController().signal, progress() {}, log() {} };
 }
 
-export function withDefaults(op: OpDef, params: Params): Params {
-  const out: Params = {};
-  for (const p of op.params) if (p.default !== undefined) out[p.name] = p.default;
-  return { ...out, ...params };
-}
-
-export function rowSet(rows: Row[]): RowSet {
-  return {
-    count: rows.length,
-    async *rows() {
-      yield* rows;
-    },
-  };
-}
 
 export interface Run {
   kept: Row[];

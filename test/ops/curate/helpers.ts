@@ -1,20 +1,14 @@
 /** Running a global op in-process on an array of rows, collecting what it emits, drops and notes. */
 import type { GlobalOutput, OpContext, OpDef, Row, RowSet } from '../../../src/ops/types.js';
 import { prng } from '../../../src/runtime/hash.js';
+import { rowSet } from '../harness.js';
+export { rowSet };
 
 export function context(seed = 1, baseDir = '.'): OpContext & { logs: string[] } {
   const logs: string[] = [];
   return { cell: 'c', seed, baseDir, schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log: (m) => void logs.push(m), logs };
 }
 
-export function rowSet(rows: Row[]): RowSet {
-  return {
-    count: rows.length,
-    async *rows() {
-      yield* rows;
-    },
-  };
-}
 
 export async function runGlobal(op: OpDef, rows: Row[], params: Record<string, unknown>, opts: { seed?: number; baseDir?: string; extra?: Record<string, RowSet> } = {}) {
   const kept: Row[] = [];

@@ -1,17 +1,11 @@
 /** Run a global op directly on rows (defaults filled in), collecting what it emits, drops and notes. */
-import type { GlobalOutput, OpContext, OpDef, Params, Row, RowSet } from '../../../src/ops/types.js';
+import type { GlobalOutput, OpContext, OpDef, Params, Row } from '../../../src/ops/types.js';
+import { rowSet, withDefaults } from '../harness.js';
+export { rowSet, withDefaults };
 
 export const ctx: OpContext = { cell: 'c', seed: 1, baseDir: '.', schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} };
 
-export function rowSet(rows: Row[]): RowSet {
-  return { count: rows.length, async *rows() { yield* rows; } };
-}
 
-export function withDefaults(op: OpDef, params: Params): Params {
-  const p: Params = {};
-  for (const s of op.params) if (s.default !== undefined) p[s.name] = s.default;
-  return { ...p, ...params };
-}
 
 export async function runOp(op: OpDef, rows: Row[], params: Params, extra: Record<string, Row[]> = {}) {
   const kept: Row[] = [];

@@ -1,15 +1,10 @@
 /** Run filter ops directly on rows (defaults filled in): global ops collect emits, drops and notes; map ops return results. */
 import { Drop, type GlobalOutput, type OpContext, type OpDef, type Params, type Row } from '../../../src/ops/types.js';
+import { rowSet, withDefaults } from '../harness.js';
 
 export const ctx = (baseDir = '.'): OpContext => ({ cell: 'c', seed: 1, baseDir, schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} });
 
-function withDefaults(op: OpDef, params: Params): Params {
-  const p: Params = {};
-  for (const s of op.params) if (s.default !== undefined) p[s.name] = s.default;
-  return { ...p, ...params };
-}
 
-const rowSet = (rows: Row[]) => ({ count: rows.length, async *rows() { yield* rows; } });
 
 export async function runGlobal(op: OpDef, rows: Row[], params: Params, extra: Record<string, Row[]> = {}, baseDir = '.') {
   const kept: Row[] = [];

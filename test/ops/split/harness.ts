@@ -1,5 +1,7 @@
 /** Run a global op directly on in-memory rows (defaults filled in like the binder does). */
 import type { GlobalOutput, OpContext, OpDef, Params, Row, RowSet } from '../../../src/ops/types.js';
+import { rowSet, withDefaults } from '../harness.js';
+export { rowSet, withDefaults };
 
 export interface OpRun {
   parts: Record<string, Row[]>;
@@ -7,20 +9,6 @@ export interface OpRun {
   notes: string[];
 }
 
-export function rowSet(rows: Row[]): RowSet {
-  return {
-    count: rows.length,
-    async *rows() {
-      yield* rows;
-    },
-  };
-}
-
-export function withDefaults(op: OpDef, params: Params): Params {
-  const out: Params = {};
-  for (const p of op.params) if (p.default !== undefined) out[p.name] = p.default;
-  return { ...out, ...params };
-}
 
 /** `split`-like ops: all rows in, parts out. */
 export async function runGlobal(op: OpDef, rows: Row[], params: Params, opts: { seed?: number; parts?: Record<string, Row[]> } = {}): Promise<OpRun> {

@@ -1,20 +1,9 @@
 /** Running the tokenize ops in-process on rows (defaults filled in), collecting what they emit, drop and note. */
-import type { GlobalOutput, OpContext, OpDef, Params, Row, RowSet } from '../../../src/ops/types.js';
+import type { GlobalOutput, OpContext, OpDef, Params, Row } from '../../../src/ops/types.js';
+import { rowSet, withDefaults } from '../harness.js';
+export { rowSet, withDefaults };
 
-export function rowSet(rows: Row[]): RowSet {
-  return {
-    count: rows.length,
-    async *rows() {
-      yield* rows;
-    },
-  };
-}
 
-export function withDefaults(op: OpDef, params: Params): Params {
-  const p: Params = {};
-  for (const s of op.params) if (s.default !== undefined) p[s.name] = s.default;
-  return { ...p, ...params };
-}
 
 /** `parts`: rows per named part, passed like the runtime does for `parts: 'all'` ops (extra `part:<name>`). */
 export async function runOp(op: OpDef, input: Row[] | Record<string, Row[]>, params: Params, baseDir = '.') {
