@@ -7,8 +7,8 @@
 //   node -e 0                      bare Node start-up (wall)
 //   import chevrotain              the parser library (it pulls in lodash-es, many small ESM files)
 //   import dist/cli/main.js        the rest of what `ftr check` loads (parser construction, ops…)
-//   import dist/ui/reporter.js     what `ftr run` adds: the reporters, Ink and React included,
-//                                  even when the run uses --json or --reporter plain
+//   import dist/ui/reporter.js     what `ftr run` adds for plain/JSON output (Ink and React load
+//                                  only when the Ink view is chosen)
 //   ftr --version                  the whole CLI, doing nothing (wall)
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,7 +61,7 @@ export function startupTable(s) {
       ['`node -e 0` (bare Node start-up, wall)', fmtMs(s.nodeMs)],
       ['import `chevrotain` (+ lodash-es)', fmtMs(s.chevrotainMs)],
       ['import `dist/cli/main.js` (rest of it: parser construction, ops, globbing…)', fmtMs(s.mainMs)],
-      ['import `dist/ui/reporter.js` (Ink, React; loaded by every `ftr run`)', fmtMs(s.reporterMs)],
+      ['import `dist/ui/reporter.js` (plain and JSON reporters; Ink and React load only for the Ink view)', fmtMs(s.reporterMs)],
       ['`ftr --version` (whole CLI doing nothing, wall)', fmtMs(s.versionMs)],
     ],
   );
