@@ -59,7 +59,12 @@ export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
           ? [arg, ...arg.value.entries.flatMap((en): Arg[] => (en.kind === 'setting' ? [{ name: en.name, nameSpan: en.nameSpan, value: en.value, span: en.span }] : []))]
           : [arg],
       );
-  for (const arg of args) {
+  for (let arg of args) {
+    // `CONDITION -> LABEL` parses in any argument, but labels only a rule clause inside a rules block
+    if (arg.value.kind === 'binary' && arg.value.op === '->') {
+      ctx.diagnostics.push(diag('E0205', '`->` is only allowed in rule blocks', arg.value.span, { help: 'label a condition in a rule clause: `annotate { rule NAME: CONDITION -> "label" }`' }));
+      arg = { ...arg, value: { kind: 'error', span: arg.value.span } };
+    }
     if (arg.name !== undefined) {
       const spec = specs.find((s) => s.name === arg.name);
       if (!spec) {

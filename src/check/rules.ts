@@ -7,9 +7,10 @@
  *   keywords(col, ["a", "b"])   whole-word terms, case-insensitive unless `case: true`
  *   lexicon(col, "file.txt")    terms from a file, one per line (`gazetteer` is the same); `min: 2` hits
  *
- * The column may be left out (`keywords(["a"])` reads `text`). `->` binds like a comparison, so a
- * bare comparison before it needs parentheses: `(len(text) < 3) -> abstain`; `label: "x"` is the
- * same as `-> "x"` and needs none. `-> abstain` makes a guard: when it fires the row gets no label.
+ * The column may be left out (`keywords(["a"])` reads `text`). `->` binds loosest of all (below
+ * `or`; the parser reads it only at the top of an argument), so it labels the whole condition
+ * without parentheses: `len(text) < 3 -> abstain`, `text ~ /a/ or text ~ /b/ -> "x"`. `label: "x"`
+ * is the same as `-> "x"`. `-> abstain` makes a guard: when it fires the row gets no label.
  * Spans of every clause and example are kept in the bound spans (`rules.NAME`,
  * `rules.NAME.examples.match.0`, …) so later checks can point at them.
  */
@@ -125,9 +126,10 @@ function checkClause(stage: Stage, clauses: readonly string[], key: string, ctx:
   const name = head.name;
   const before = ctx.diagnostics.length;
   ctx.spans[`${key}.${name}`] = stage.span;
-  const split = splitArrow(head.value);
-  let labelExpr = split?.label;
-  const condExpr = split?.cond ?? head.value;
+  // `CONDITION -> LABEL`: the parser puts `->` at the top of the value, below `or`
+  const arrow = head.value.kind === 'binary' && head.value.op === '->' ? head.value : undefined;
+  let labelExpr = arrow?.right;
+  const condExpr = arrow?.left ?? head.value;
   const rule: RuleIR = { kind: stage.name, name, when: { k: 'expr', ir: { k: 'lit', value: true } }, label: null, columns: [] };
   for (const arg of stage.args.slice(1)) {
     if (arg.name === undefined) {
@@ -135,6 +137,10 @@ function checkClause(stage: Stage, clauses: readonly string[], key: string, ctx:
       continue;
     }
     const opt = arg.name;
+    if (arg.value.kind === 'binary' && arg.value.op === '->') {
+      err('E0205', '`->` comes once per rule, after its condition', arg.value.span, { help: `write \`${stage.name} ${name}: CONDITION -> LABEL\`, then options \`name: value\`` });
+      continue;
+    }
     if (!(opt in RULE_OPTIONS)) {
       err('E0106', `rules have no option \`${opt}\``, arg.nameSpan ?? arg.span, { notes: Object.entries(RULE_OPTIONS).map(([k, v]) => `${k}: ${v}`), help: didYouMean(opt, Object.keys(RULE_OPTIONS)) });
       continue;
@@ -162,7 +168,7 @@ function checkClause(stage: Stage, clauses: readonly string[], key: string, ctx:
     else rule.priority = n;
   }
   if (!labelExpr) {
-    err('E0107', `rule \`${name}\` has no label`, head.span, { help: `end it with \`-> "label"\` (or \`-> abstain\`), or add \`label: "…"\``, notes: ['a bare comparison before `->` needs parentheses: `(len(text) < 3) -> abstain`'] });
+    err('E0107', `rule \`${name}\` has no label`, head.span, { help: `end it with \`-> "label"\` (or \`-> abstain\`), or add \`label: "…"\`` });
   } else {
     ctx.spans[`${key}.${name}.label`] = labelExpr.span;
     const v = labelExpr.kind === 'name' && labelExpr.name === 'abstain' ? null : ctx.literal(labelExpr);
@@ -176,20 +182,6 @@ function checkClause(stage: Stage, clauses: readonly string[], key: string, ctx:
     err('E0107', `a \`${stage.name}\` rule needs a matcher that finds spans`, condExpr.span, { notes: Object.values(MATCHERS), help: `e.g. \`${stage.name} ${name}: keywords(text, ["Acme"]) -> "ORG"\`` });
   }
   return ctx.diagnostics.length > before ? undefined : rule;
-}
-
-/** `a and b -> "x"` parses as `a and (b -> "x")`: hoist the arrow from the right spine. */
-function splitArrow(e: Expr): { cond: Expr; label: Expr } | undefined {
-  if (e.kind === 'binary' && e.op === '->') return { cond: e.left, label: e.right };
-  if (e.kind === 'binary' && (e.op === 'and' || e.op === 'or')) {
-    const r = splitArrow(e.right);
-    return r && { cond: { ...e, right: r.cond, span: { ...e.span, end: r.cond.span.end } }, label: r.label };
-  }
-  if (e.kind === 'unary' && e.op === 'not') {
-    const r = splitArrow(e.operand);
-    return r && { cond: { ...e, operand: r.cond, span: { ...e.span, end: r.cond.span.end } }, label: r.label };
-  }
-  return undefined;
 }
 
 function hasPositiveMatcher(c: RuleCond): boolean {

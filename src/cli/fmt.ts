@@ -170,8 +170,12 @@ function placeInSequence<T extends { span: Span }>(
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
-/** Binding strength: or < and < not < comparisons < + - < * / < unary - < .member < primary */
+/**
+ * Binding strength: -> < or < and < not < comparisons < + - < * / < unary - < .member < primary.
+ * `->` (a rule's `CONDITION -> LABEL`) only heads an argument, so it is never parenthesized.
+ */
 const PREC: Record<string, number> = {
+  '->': 0,
   or: 1,
   and: 2,
   '==': 4,
@@ -182,7 +186,6 @@ const PREC: Record<string, number> = {
   '>=': 4,
   '~': 4,
   in: 4,
-  '->': 4,
   '+': 5,
   '-': 5,
   '*': 6,
@@ -238,7 +241,8 @@ function endsLoose(e: Expr, min: number): boolean {
 function operandPrec(e: Expr & { kind: 'binary' }, side: 'left' | 'right'): number {
   const p = PREC[e.op];
   if (side === 'left' && e.op === '/' && endsLoose(e.left, p)) return PARENS;
-  if (p === CMP) return CMP + 1;
+  // comparisons and `->` do not chain: `(a == b) == c`
+  if (p === CMP || e.op === '->') return p + 1;
   return side === 'left' ? p : p + 1;
 }
 

@@ -31,6 +31,7 @@ export type Expr =
   /** a piece the parser could not read; already reported */
   | { kind: 'error'; span: Span };
 
+/** `->` only ever heads an argument's value: a rule clause's `CONDITION -> LABEL` (parser.ts `labeledExpr`). */
 export type BinaryOp = 'or' | 'and' | '==' | '!=' | '<' | '<=' | '>' | '>=' | '~' | 'in' | '->' | '+' | '-' | '*' | '/';
 
 export type BlockEntry =

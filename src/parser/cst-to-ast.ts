@@ -105,11 +105,18 @@ export class AstBuilder {
     const c = node.children as Children;
     const span = this.nodeSpan(node);
     const name = tok(c, 'AnyName');
-    const value = this.expr(sub(c, 'expr'), span);
+    const value = this.labeled(sub(c, 'labeledExpr'), span);
     return name ? { name: name.image, nameSpan: this.span(name), value, span } : { value, span };
   }
 
-  /** Left-associative chains: expr(or), andExpr, mulExpr, addExpr share one shape. */
+  /** An argument's value: an expression, or a rule's `CONDITION -> LABEL` (a binary `->`, always at the top). */
+  labeled(node: CstNode | undefined, fallback: Span): Expr {
+    if (!node) return { kind: 'error', span: fallback };
+    const span = this.nodeSpan(node);
+    return this.chain(node, 'expr', ['Arrow'], (n) => this.expr(n, span));
+  }
+
+  /** Left-associative chains: labeledExpr, expr(or), andExpr, mulExpr, addExpr share one shape. */
   private chain(node: CstNode, childRule: string, opTokens: string[], next: (n: CstNode | undefined) => Expr): Expr {
     const c = node.children as Children;
     const operands = (c[childRule] ?? []) as CstNode[];
@@ -141,7 +148,7 @@ export class AstBuilder {
         return down('cmpExpr')(sub(c, 'cmpExpr'));
       }
       case 'cmpExpr':
-        return this.chain(node, 'addExpr', ['Eq2', 'NotEq', 'LessEq', 'GreaterEq', 'Less', 'Greater', 'Tilde', 'In', 'Arrow'], down('addExpr'));
+        return this.chain(node, 'addExpr', ['Eq2', 'NotEq', 'LessEq', 'GreaterEq', 'Less', 'Greater', 'Tilde', 'In'], down('addExpr'));
       case 'addExpr':
         return this.chain(node, 'mulExpr', ['Plus', 'Minus'], down('mulExpr'));
       case 'mulExpr':

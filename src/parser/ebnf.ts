@@ -16,6 +16,7 @@ export const RULE_NOTES: Record<string, string> = {
   item: "an item keyword starts an item only as the first token of its line; elsewhere it is a name (keep source == \"faq\")",
   stage: "'(' right after the name, with no space, starts parenArgs; bare arguments stay on the stage's line (a trailing ',' carries them to the next)",
   qname: "no space around the dots: parts.train",
+  labeledExpr: "a rule clause's CONDITION -> LABEL (rule r: a or b -> \"x\"): '->' binds below 'or' and only at the top of an argument; the checker accepts it only in rule clauses",
   addExpr: "the operator is on the line of the left operand; 'a -1' (space before the minus, none after) is two arguments, 'a - 1' and 'a-1' a subtraction",
   postfixExpr: "no space before the dot: clean.text",
   nameOrCall: "'(' right after the name, with no space, makes a call: len(text)",

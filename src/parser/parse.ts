@@ -111,6 +111,7 @@ const RULE_WHAT: Record<string, string> = {
   pipeline: 'a pipeline',
   stage: 'an op call',
   qname: 'an op or cell name',
+  labeledExpr: 'a value',
   expr: 'a value',
   andExpr: 'a value',
   notExpr: 'a value',
@@ -144,6 +145,14 @@ function syntaxDiagnostic(err: IRecognitionException, chunk: IToken[], b: AstBui
   if (!eof && token.tokenType.name === 'Identifier') {
     const kw = closest(token.image, KEYWORDS);
     if (kw && expected.includes(`'${kw}'`)) help = `did you mean \`${kw}\`?`;
+  }
+  // `->` is read only at the top of an argument (parser.ts `labeledExpr`): say where it belongs
+  if (!eof && token.tokenType.name === 'Arrow') {
+    const inParens = rule === 'paren';
+    return diag('E0002', "unexpected `->`: it only follows a rule's whole condition", b.span(token), {
+      label: inParens ? '`->` cannot be inside parentheses' : '`->` is not allowed here',
+      help: inParens ? 'move `->` and its label after the closing `)`: `(CONDITION) -> "label"`' : 'a rule clause is `rule NAME: CONDITION -> "label"`: one `->`, after the whole condition',
+    });
   }
   if (err.name === 'NotAllInputParsedException') {
     const kw = token.tokenType.name === 'Identifier' ? closest(token.image, KEYWORDS) : undefined;

@@ -7,7 +7,9 @@
  *              | ('source' | 'cell') NAME '=' pipeline | 'show' pipeline | 'export' pipeline
  *   pipeline  := stage ('|' stage)*
  *   stage     := qname ( '(' args? ')' | bareArg* )      bare args stay on the stage's line
- *   arg       := NAME ':' expr | expr
+ *   arg       := NAME ':' labeledExpr | labeledExpr
+ *   labeledExpr := expr ('->' expr)?    a rule clause's `CONDITION -> LABEL`: `->` binds loosest of
+ *                                       all, and only here, at the top of an argument
  *   expr      := or-expr over: or, and, not, == != < <= > >= ~ in, + -, * /, unary -, postfix .name
  *   primary   := literal | list | block | '(' expr ')' | NAME ('(' args? ')')? | FIELDPATH
  *   block     := '{' (entry (','|';')?)* '}'    entry := NAME ':' expr | stage
@@ -144,11 +146,25 @@ export class FtrParser extends CstParser {
         ALT: () => {
           this.CONSUME(T.AnyName);
           this.CONSUME(T.Colon);
-          this.SUBRULE(this.expr);
+          this.SUBRULE(this.labeledExpr);
         },
       },
-      { ALT: () => this.SUBRULE2(this.expr) },
+      { ALT: () => this.SUBRULE2(this.labeledExpr) },
     ]);
+  });
+
+  /**
+   * `CONDITION -> LABEL`, a rule clause's labeled condition (`rule r: a or b -> "x"`). `->` binds
+   * below `or` and is read only at the top of an argument, so the condition needs no
+   * parentheses; the checker rejects it in arguments outside rule blocks, and anywhere else
+   * (parentheses, lists, params) it is a syntax error.
+   */
+  public labeledExpr = this.RULE('labeledExpr', () => {
+    this.SUBRULE(this.expr);
+    this.OPTION(() => {
+      this.CONSUME(T.Arrow);
+      this.SUBRULE2(this.expr);
+    });
   });
 
   public expr = this.RULE('expr', () => {
@@ -191,7 +207,6 @@ export class FtrParser extends CstParser {
         { ALT: () => this.CONSUME(T.Greater) },
         { ALT: () => this.CONSUME(T.Tilde) },
         { ALT: () => this.CONSUME(T.In) },
-        { ALT: () => this.CONSUME(T.Arrow) },
       ]);
       this.SUBRULE2(this.addExpr);
     });

@@ -198,6 +198,13 @@ describe('values of op params', () => {
     const d = check(HEAD + 'cell a = t | keep len(text)').only();
     expect([d.code, range(d), d.message]).toEqual(['E0204', '3:19-3:28', '`when` must be a condition (true/false), but this is a number']);
   });
+
+  it('`CONDITION -> LABEL` in an op argument outside a rules block (E0205), reported once', () => {
+    const d = check(HEAD + 'cell a = t | keep len(text) > 3 or label == "a" -> "x"').only();
+    expect([d.code, range(d), d.message, d.help]).toEqual(['E0205', '3:19-3:55', '`->` is only allowed in rule blocks', 'label a condition in a rule clause: `annotate { rule NAME: CONDITION -> "label" }`']);
+    const e = check(HEAD + 'cell a = t | dedupe text -> label').only();
+    expect([e.code, range(e)]).toEqual(['E0205', '3:21-3:34']);
+  });
 });
 
 describe('split percentages (E0104)', () => {

@@ -160,8 +160,13 @@ describe('checkExpr: errors', () => {
   });
 
   it('`->` outside a rule block (E0205)', () => {
-    expect(errs('text -> label')).toEqual([['E0205', 1, 14]]);
-    expect(only('text -> label').message).toBe('`->` is only allowed in rule blocks');
+    // `->` parses only at the top of an argument (a rule's `CONDITION -> LABEL`), not in a param
+    const r = parseRecipe('cell c = t | keep text ~ /a/ or n > 1 -> label', 'e.ftr');
+    const item = r.ast.items[0];
+    if (r.diagnostics.length || item.kind !== 'cell') throw new Error('does not parse');
+    const diagnostics: Diagnostic[] = [];
+    checkExpr(item.pipeline.stages[1].args[0].value, { schema: SCHEMA, constants: CONSTANTS, diagnostics, owner: 'clean' });
+    expect(diagnostics.map((d) => [d.code, d.span.start.col, d.span.end.col, d.message])).toEqual([['E0205', 19, 47, '`->` is only allowed in rule blocks']]);
   });
 
   it('field paths, member access and blocks are not row expressions (E0206)', () => {

@@ -137,6 +137,20 @@ describe('fmt: canonical layout', () => {
     );
   });
 
+  it('rule clauses: `CONDITION -> LABEL` needs no parentheses, so none are printed', () => {
+    golden(
+      'cell c = t | annotate { rule r: (a ~ /x/ or b ~ /y/) -> "x"; rule s: not (x) -> "y" }\n',
+      'cell c = t | annotate { rule r: a ~ /x/ or b ~ /y/ -> "x"; rule s: not x -> "y" }\n',
+    );
+    // the label side too; `and` in `or` and `not` in `and` keep their binding; a `->` on its own line joins its rule
+    golden(
+      'cell c = t | annotate {\n  rule r: a and (b or c)\n    -> (x) weight: 2\n  rule s: (not a) and b or c -> "y"\n  rule q: (len(t) < 3) -> abstain\n  method: weighted\n}\n',
+      'cell c = t\n  | annotate {\n    rule r: a and (b or c) -> x weight: 2;\n    rule s: not a and b or c -> "y";\n    rule q: len(t) < 3 -> abstain;\n    method: weighted,\n  }\n',
+    );
+    const canonical = 'cell c = t\n  | annotate {\n    rule r: matches(text, /refund|charge ?back/i) or keywords(text, ["money back"]) -> "billing"; # why\n    # guard\n    rule short: len(text) < 3 -> abstain;\n  }\n';
+    golden(canonical, canonical);
+  });
+
   it('names that are keywords keep the parentheses the lexer needs', () => {
     golden('cell a = t | keep source == "faq" and x.in > 1\n', 'cell a = t | keep source == "faq" and x.in > 1\n');
     // first on its line an item keyword starts an item; after one, `/` starts a regex and `.x` a field path
@@ -345,8 +359,8 @@ const literal = fc.oneof(
   valueName,
 );
 
-const BIN_OPS = ['or', 'and', '==', '!=', '<', '<=', '>', '>=', '~', 'in', '->', '+', '-', '*', '/'];
-const CMP_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '~', 'in', '->']);
+const BIN_OPS = ['or', 'and', '==', '!=', '<', '<=', '>', '>=', '~', 'in', '+', '-', '*', '/'];
+const CMP_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '~', 'in']);
 
 /** Comma-separated with line-break places: `a,BR b` */
 const commaList = (parts: string[], trailing: boolean) => parts.join(`,${BR}`) + (trailing && parts.length ? ',' : '');
@@ -402,7 +416,10 @@ const { expr, stage } = fc.letrec<Gen>((tie) => ({
     fc.tuple(name, memberName).map(([o, m]) => `${o}.${m}`),
     fc.tuple(tie('expr'), memberName).map(([o, m]) => `(${o}).${m}`),
   ),
-  arg: fc.oneof(tie('expr'), fc.tuple(fc.constantFrom('reason', 'keep', 'seed', 'in', 'and', 'not'), tie('expr')).map(([n, v]) => `${n}: ${v}`)),
+  // `->` (a rule's `CONDITION -> LABEL`) only at the top of an argument
+  arg: fc
+    .tuple(fc.option(fc.constantFrom('reason', 'keep', 'seed', 'in', 'and', 'not', 'r')), tie('expr'), fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: tie('expr'), weight: 1 }))
+    .map(([n, v, label]) => `${n === null ? '' : `${n}: `}${v}${label === null ? '' : ` -> ${label}`}`),
   stage: fc
     .tuple(qname, fc.array(tie('arg'), { maxLength: 3 }), fc.boolean(), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }))
     .map(([op, args, paren, commas]): StageText => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Stage } from '../../src/parser/ast.js';
 import { parseRecipe } from '../../src/parser/parse.js';
 import { cellAt, expr, parseOk, pos, range, strip } from './helpers.js';
 
@@ -117,8 +118,8 @@ describe('operators and precedence', () => {
     );
   });
 
-  it('every comparison operator, `~`, `in` and `->`', () => {
-    for (const op of ['==', '!=', '<', '<=', '>', '>=', '~', 'in', '->']) {
+  it('every comparison operator, `~` and `in`', () => {
+    for (const op of ['==', '!=', '<', '<=', '>', '>=', '~', 'in']) {
       expect(strip(expr(`a ${op} b`)), op).toEqual(bin(op, name('a'), name('b')));
     }
     expect(strip(expr('text ~ /a|b/i'))).toEqual(bin('~', name('text'), { kind: 'regex', source: 'a|b', flags: 'i' }));
@@ -138,6 +139,81 @@ describe('operators and precedence', () => {
     const keep = cellAt(ast, 0).pipeline.stages[1];
     expect(keep.args).toHaveLength(1);
     expect((keep.args[0].value as { op?: string }).op).toBe('and');
+  });
+});
+
+describe('`CONDITION -> LABEL`: `->` binds loosest of all, at the top of an argument', () => {
+  const bin = (op: string, left: unknown, right: unknown) => ({ kind: 'binary', op, left, right });
+  const name = (x: string) => ({ kind: 'name', name: x });
+  const str = (v: string) => ({ kind: 'string', value: v });
+  const re = (source: string) => ({ kind: 'regex', source, flags: '' });
+  const not = (operand: unknown) => ({ kind: 'unary', op: 'not', operand });
+
+  /** The clauses of `annotate { … }`. */
+  function clauses(body: string): Stage[] {
+    const stage = cellAt(parseOk(`cell c = t | annotate { ${body} }`), 0).pipeline.stages[1];
+    const block = stage.args[0].value;
+    if (block.kind !== 'block') throw new Error(`expected a block, got ${block.kind}`);
+    return block.entries.map((e) => (e.kind === 'clause' ? e.stage : (undefined as never)));
+  }
+  /** The value of `rule r: <src>`. */
+  const rule = (src: string) => strip(clauses(`rule r: ${src}`)[0].args[0].value);
+
+  it('labels a whole `or`, not just its right-most comparison', () => {
+    expect(rule('text ~ /a/ or text ~ /b/ -> "x"')).toEqual(bin('->', bin('or', bin('~', name('text'), re('a')), bin('~', name('text'), re('b'))), str('x')));
+  });
+
+  it('labels a whole `not`, `and` and comparison, with `and` still above `or`', () => {
+    expect(rule('not x -> "y"')).toEqual(bin('->', not(name('x')), str('y')));
+    expect(rule('not len(text) < 3 -> abstain')).toEqual(
+      bin('->', not(bin('<', { kind: 'call', callee: 'len', args: [{ value: name('text') }] }, { kind: 'number', value: 3, raw: '3' })), name('abstain')),
+    );
+    expect(rule('a and b or c -> "x"')).toEqual(bin('->', bin('or', bin('and', name('a'), name('b')), name('c')), str('x')));
+    expect(rule('a or b and c -> "x"')).toEqual(bin('->', bin('or', name('a'), bin('and', name('b'), name('c'))), str('x')));
+    expect(rule('a == b and not c ~ /d/ -> "x"')).toEqual(bin('->', bin('and', bin('==', name('a'), name('b')), not(bin('~', name('c'), re('d')))), str('x')));
+  });
+
+  it('parentheses around the condition are still fine and change nothing', () => {
+    expect(rule('(a or b) -> "x"')).toEqual(rule('a or b -> "x"'));
+    expect(rule('(len(text) < 3) -> abstain')).toEqual(rule('len(text) < 3 -> abstain'));
+  });
+
+  it('the label ends the value: options and more clauses follow; the span covers condition and label', () => {
+    const [r, s] = clauses('rule r: a or b -> "x" weight: 2; rule s: c\n    -> "y"');
+    expect(r.args.map((a) => a.name)).toEqual(['r', 'weight']);
+    expect(range(r.args[0].value.span)).toBe('1:33-1:46');
+    // `->` may start a continuation line, like `and`/`or`
+    expect(strip(s.args[0].value)).toEqual(bin('->', name('c'), str('y')));
+  });
+
+  it('parses in any argument (the checker rejects it outside rule clauses)', () => {
+    const [keep] = cellAt(parseOk('cell c = t | keep a or b -> c'), 0).pipeline.stages.slice(1);
+    expect(strip(keep.args[0].value)).toEqual(bin('->', bin('or', name('a'), name('b')), name('c')));
+    expect(strip(expr('f(a -> b, n: c -> d)'))).toEqual({
+      kind: 'call',
+      callee: 'f',
+      args: [{ value: bin('->', name('a'), name('b')) }, { name: 'n', value: bin('->', name('c'), name('d')) }],
+    });
+  });
+
+  it('anywhere else `->` is a syntax error that says where it belongs, and the next items still parse', () => {
+    const r = parseRecipe('param p = a -> b\nparam q = [a -> b]\ncell c = t | annotate { rule r: a -> "x" -> "y" }\ncell d = t | dedupe', 't.ftr');
+    expect(r.diagnostics.filter((d) => d.message.includes('`->`')).map((d) => [d.code, range(d.span), d.message, d.label])).toEqual([
+      ['E0002', '1:13-1:15', "unexpected `->`: it only follows a rule's whole condition", '`->` is not allowed here'],
+      ['E0002', '2:14-2:16', "unexpected `->`: it only follows a rule's whole condition", '`->` is not allowed here'],
+      ['E0002', '3:42-3:44', "unexpected `->`: it only follows a rule's whole condition", '`->` is not allowed here'],
+    ]);
+    expect(r.diagnostics[0].help).toBe('a rule clause is `rule NAME: CONDITION -> "label"`: one `->`, after the whole condition');
+    expect(r.ast.items.map((i) => (i.kind === 'param' || i.kind === 'cell' ? i.name : i.kind))).toEqual(['p', 'q', 'c', 'd']);
+  });
+
+  it('inside parentheses: move it out; recovery still reads the rule', () => {
+    const r = parseRecipe('cell c = t | annotate { rule r: (a -> "x") }', 't.ftr');
+    const d = r.diagnostics[0];
+    expect([d.code, range(d.span), d.label, d.help]).toEqual(['E0002', '1:36-1:38', '`->` cannot be inside parentheses', 'move `->` and its label after the closing `)`: `(CONDITION) -> "label"`']);
+    const stage = cellAt(r.ast, 0).pipeline.stages[1];
+    const block = stage.args[0].value;
+    expect(block.kind === 'block' && block.entries[0].kind === 'clause' && strip(block.entries[0].stage.args[0].value)).toEqual(bin('->', name('a'), str('x')));
   });
 });
 

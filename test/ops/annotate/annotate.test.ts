@@ -52,9 +52,9 @@ describe('annotate', () => {
 
   it('weighted: the notes\' vector — one 90% rule beats two 60% rules that plain majority follows', async () => {
     const rows = [{ text: 'x', a: 'A', b: 'B', c: 'B' }];
-    const rules = `  rule good: (a == "A") -> "A" accuracy: 90%
-  rule weak1: (b == "B") -> "B" accuracy: 60%
-  rule weak2: (c == "B") -> "B" accuracy: 60%`;
+    const rules = `  rule good: a == "A" -> "A" accuracy: 90%
+  rule weak1: b == "B" -> "B" accuracy: 60%
+  rule weak2: c == "B" -> "B" accuracy: 60%`;
     const file = project(rows, `cell w = t | annotate {\n${rules}\n  method: weighted\n}\ncell m = t | annotate {\n${rules}\n}\nexport w | write "out/"\nexport m | write "out/"`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
@@ -80,7 +80,7 @@ cell tp = t | annotate {
 }
 cell g = t | annotate {
 ${RULES}
-  rule short: (len(text) < 12) -> abstain
+  rule short: len(text) < 12 -> abstain
   drop_unlabeled: true
 }
 export w | write "out/"
@@ -113,7 +113,7 @@ export g | write "out/"`);
       acc.forEach((p, j) => (r[`f${j}`] = rand() < p ? y : y === 'A' ? 'B' : 'A'));
       return r;
     });
-    const rules = acc.map((_, j) => `  rule f${j}a: (f${j} == "A") -> "A"\n  rule f${j}b: (f${j} == "B") -> "B"`).join('\n');
+    const rules = acc.map((_, j) => `  rule f${j}a: f${j} == "A" -> "A"\n  rule f${j}b: f${j} == "B" -> "B"`).join('\n');
     const file = project(rows, `cell d = t | annotate {\n${rules}\n  method: dawid_skene; gold: y\n}\nexport d | write "out/"`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);

@@ -53,7 +53,7 @@ describe('rules block: check', () => {
   });
 
   it('a `match` example the rule misses fails too; record examples fill several columns', async () => {
-    const r = await check(`  rule vip: (tier == "gold" and contains(text, "refund")) -> "priority" examples: { match: [{ tier: "gold", text: "refund now" }, { tier: "free", text: "refund" }] }`);
+    const r = await check(`  rule vip: tier == "gold" and contains(text, "refund") -> "priority" examples: { match: [{ tier: "gold", text: "refund now" }, { tier: "free", text: "refund" }] }`);
     expect(r.code).toBe(1);
     expect(r.text).toContain('rule `vip` should match {"tier":"free","text":"refund"}, but does not');
     expect(r.text).not.toContain('"refund now"}, but');
@@ -102,16 +102,27 @@ describe('rules block: check', () => {
     expect((await check(`  rule keywords(["x"]) -> "y"`)).text).toContain('a `rule` needs a name');
     expect((await check(`  rule a: keywords(["x"]) -> "y"\n  rule a: keywords(["z"]) -> "y"`)).text).toContain('rule `a` is defined twice');
     expect((await check(`  rule a: len(text) -> "y"`)).text).toContain('a rule condition must be true or false, but this is a number');
-    expect((await check(`  span a: (tier == "gold") -> "ORG"`)).text).toContain('a `span` rule needs a matcher that finds spans');
+    expect((await check(`  span a: tier == "gold" -> "ORG"`)).text).toContain('a `span` rule needs a matcher that finds spans');
     expect((await check(`  rule a: matches(text, "(unclosed") -> "y"`)).text).toContain('invalid regex');
     expect((await check(`  regla a: keywords(["x"]) -> "y"`)).text).toContain('`regla` is not a rule clause');
   });
 
-  it('a bare comparison before `->` needs parentheses (`->` binds like a comparison)', async () => {
-    const r = await check(`  rule short: len(text) < 3 -> abstain`);
-    expect(r.code).toBe(1);
-    expect((await check(`  rule short: (len(text) < 3) -> abstain\n  rule k: keywords(["x"]) -> "y"`)).code).toBe(0);
+  it('`->` binds loosest: a comparison, `and`, `or` or `not` before it needs no parentheses', async () => {
+    for (const cond of ['len(text) < 3', '(len(text) < 3)', 'text ~ /a/ or text ~ /b/', 'not text ~ /a/', 'tier == "gold" and text ~ /a/ or len(text) < 3']) {
+      const r = await check(`  rule short: ${cond} -> abstain\n  rule k: keywords(["x"]) -> "y"`);
+      expect([cond, r.code, r.text]).toEqual([cond, 0, expect.stringContaining('no errors')]);
+    }
     expect((await check(`  rule short: len(text) < 3 label: abstain\n  rule k: keywords(["x"]) -> "y"`)).code).toBe(0);
+  });
+
+  it('`->` once per rule, after its condition: not in an option (E0205), not twice (a syntax error)', async () => {
+    const r = await check(`  rule a: keywords(["x"]) weight: 2 -> "y"`);
+    expect(r.code).toBe(1);
+    expect(r.text).toContain('error[E0205]: `->` comes once per rule, after its condition');
+    const t = await check(`  rule a: keywords(["x"]) -> "y" -> "z"`);
+    expect(t.code).toBe(1);
+    expect(t.text).toContain("unexpected `->`: it only follows a rule's whole condition");
+    expect((await check(`  rule a: keywords(["x"]) -> "y" label: "z"`)).text).toContain('rule `a` has two labels');
   });
 
   it('a lexicon outside the recipe folder needs --allow-read', async () => {
@@ -120,6 +131,23 @@ describe('rules block: check', () => {
     const r = await ftr('check', file);
     expect(r.code).toBe(1);
     expect(r.out + r.err).toContain('would read `../outside.txt`, outside the recipe\'s folder');
+  });
+});
+
+describe('rules block: run', () => {
+  it('a label covers the whole condition: `or`, `and` and `not` without parentheses', async () => {
+    // rows: "I want a refund" (gold), "forgot my password" (free)
+    const file = project(`  rule either: text ~ /refund/ or tier == "free" -> "x"
+  rule other: not text ~ /refund/ -> "y"
+  rule mixed: text ~ /password/ and tier == "gold" or tier == "free" -> "z"
+  rule none: text ~ /nothing/ or tier == "platinum" -> "w"`);
+    const { code, cells } = await runJson(file);
+    expect(code).toBe(0);
+    const notes = cells.get('labeled')!.notes!;
+    expect(notes.some((l) => /^either\s+x\s+100\.0%/.test(l))).toBe(true);
+    expect(notes.some((l) => /^other\s+y\s+50\.0%/.test(l))).toBe(true);
+    expect(notes.some((l) => /^mixed\s+z\s+50\.0%/.test(l))).toBe(true);
+    expect(notes.some((l) => /^none\s+-\s+0\.0%/.test(l))).toBe(true);
   });
 });
 
