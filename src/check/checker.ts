@@ -4,7 +4,9 @@
  * No data is read here (sources may sample a file's first rows to learn its columns).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { pathsOf } from '../ops/common.js';
+import { resolvePath } from '../ops/sources/files.js';
 import type { Expr, Item, RecipeFile, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
@@ -337,6 +339,27 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
     return { ...t, span };
   }
 
+  // 6. files one cell writes and another reads (a tokenizer, a pre-trained model) order them too
+  const fileDeps = fileFlow([...cells.values()]);
+  let finalOrder = order;
+  if (fileDeps.size) {
+    for (const [reader, writers] of fileDeps) {
+      const c = cells.get(reader)!;
+      for (const writer of writers.keys()) {
+        if (!c.deps.includes(writer)) c.deps.push(writer);
+        if (!deps.get(reader)!.includes(writer)) deps.get(reader)!.push(writer);
+      }
+    }
+    finalOrder = topoOrder([...byName.keys()], deps, (cycle) => {
+      const d = byName.get(cycle[0])!;
+      const why = cycle.map((n, i) => {
+        const via = fileDeps.get(n)?.get(cycle[i + 1]);
+        return via ? `${n} reads ${via}` : undefined;
+      }).filter(Boolean);
+      diagnostics.push(diag('E0103', `cells depend on each other in a cycle: ${cycle.join(' → ')}`, d.item.nameSpan ?? d.item.span, { notes: why as string[], help: 'a cell can only read files that cells it does not feed write' }));
+    });
+  }
+
   diagnostics.sort((a, b) => (a.span.file === b.span.file ? a.span.start.offset - b.span.start.offset : a.span.file < b.span.file ? -1 : 1));
   const errors = diagnostics.filter((x) => x.severity === 'error');
   if (errors.length) return { diagnostics, sources };
@@ -346,7 +369,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
     file,
     baseDir: dirname(file),
     cells: decls.map((d) => cells.get(d.name)).filter((c): c is GraphCell => !!c),
-    order,
+    order: finalOrder,
     params: Object.fromEntries(constants),
     sources,
   };
@@ -354,6 +377,42 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
 }
 
 export class UsageError extends Error {}
+
+/**
+ * Cells that read a path another cell writes (the same file, or inside a written folder):
+ * reader → (writer → the path read). Paths resolve against each cell's own folder.
+ */
+function fileFlow(cells: GraphCell[]): Map<string, Map<string, string>> {
+  const io = cells.map((c) => {
+    const reads: { abs: string; label: string }[] = [];
+    const writes: string[] = [];
+    for (const step of c.steps) {
+      if (step.op.kind === 'source') continue;
+      for (const spec of step.op.params) {
+        const held = pathsOf(spec, step.params[spec.name]);
+        if (!held) continue;
+        for (const p of held.paths) {
+          const abs = resolvePath(p, c.baseDir).abs.replace(/[\\/]+$/, '');
+          if (held.access === 'write') writes.push(abs);
+          else reads.push({ abs, label: p });
+        }
+      }
+    }
+    return { cell: c.name, reads, writes };
+  });
+  const out = new Map<string, Map<string, string>>();
+  const inside = (a: string, b: string) => a === b || a.startsWith(b + sep);
+  for (const r of io) {
+    for (const w of io) {
+      if (w.cell === r.cell) continue;
+      const hit = r.reads.find((f) => w.writes.some((x) => inside(f.abs, x) || inside(x, f.abs)));
+      if (!hit) continue;
+      if (!out.has(r.cell)) out.set(r.cell, new Map());
+      out.get(r.cell)!.set(w.cell, hit.label);
+    }
+  }
+  return out;
+}
 
 function dottedName(e: Expr): string | undefined {
   if (e.kind === 'name') return e.name;

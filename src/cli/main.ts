@@ -35,6 +35,8 @@ commands:
   rejects FILE CELL   rows a cell dropped or could not read, with reasons
   annotate FILE CELL  label CELL's rows one by one with single keys, into a CSV
                       a recipe reads back (needs a terminal)
+  predict FILE [MODEL] --adapter TASK …  load the base model once, swap in each
+                      task a finetune cell trained, predict --text / --input
   ops                 list ops and their params (--json for tools)
   fmt FILE            reformat a recipe in place (--check: exit 1 if it would change)
   lock FILE           pin inputs, op versions, params and seeds in FILE.lock
@@ -65,6 +67,15 @@ annotate (FILE CELL, or FILE CELL.PART):
   --annotator NAME    written with each label (default: $USER)
   --column COL        the column to show (default: text)
   --limit N           only the first N rows of CELL
+
+predict (FILE [MODEL]; MODEL: a base folder, default the tasks' own base):
+  --adapter TASK      a finetune cell, its output folder or folder name
+                      (compare cells: NAME/STRATEGY); repeatable, swapped in turn
+  --text TEXT         an input (repeatable)
+  --input FILE        inputs, one per line (or JSONL with --column, default text)
+  --top N             labels shown per input (default 3)
+  --max-tokens N      generate tasks: tokens to generate (default 40)
+  --backend KIND      auto | wasm | cpu | tensorflow
 `;
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -84,6 +95,12 @@ const OPTIONS: ParseArgsConfig['options'] = {
   out: { type: 'string' },
   annotator: { type: 'string' },
   column: { type: 'string' },
+  adapter: { type: 'string', multiple: true },
+  text: { type: 'string', multiple: true },
+  input: { type: 'string' },
+  top: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  backend: { type: 'string' },
   'allow-read': { type: 'string', multiple: true },
   'allow-write': { type: 'string', multiple: true },
   'allow-net': { type: 'string', multiple: true },
@@ -93,7 +110,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   version: { type: 'boolean', short: 'v' },
 };
 
-const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'annotate', 'ops', 'fmt', 'lock', 'cache'];
+const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'annotate', 'predict', 'ops', 'fmt', 'lock', 'cache'];
 
 export interface Io {
   out: (s: string) => void;
@@ -141,7 +158,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await cacheCommand(rest, v, io);
     }
     const withCell = command === 'explain' || command === 'rejects' || command === 'annotate';
-    const [file] = need(rest, withCell ? 2 : 1, `${command} FILE${withCell ? ' CELL' : ''}`);
+    const [file] = command === 'predict' ? need(rest, rest.length === 2 ? 2 : 1, 'predict FILE [MODEL] --adapter TASK --text TEXT') : need(rest, withCell ? 2 : 1, `${command} FILE${withCell ? ' CELL' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const set = parseSets((v.set as string[] | undefined) ?? []);
     const checked = checkRecipe(file, registry, { set });
@@ -182,6 +199,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       }
       case 'rejects':
         return await rejectsCommand(graph, cellName(graph, rest[1]), store(), v, io);
+      case 'predict': {
+        const { predictCommand, readInputs } = await import('./predict.js');
+        const texts = [...((v.text as string[] | undefined) ?? []), ...(v.input ? readInputs(v.input as string, (v.column as string | undefined) ?? 'text') : [])];
+        if (v.backend && !['auto', 'wasm', 'cpu', 'tensorflow'].includes(v.backend as string)) throw new UsageError('--backend must be auto, wasm, cpu or tensorflow');
+        return await predictCommand(graph, { adapters: (v.adapter as string[] | undefined) ?? [], texts, model: rest[1], backend: v.backend as string | undefined, json: Boolean(v.json), top: v.top ? positiveInt(v.top as string, '--top') : 3, maxTokens: v['max-tokens'] ? positiveInt(v['max-tokens'] as string, '--max-tokens') : 40 }, io);
+      }
       case 'annotate': {
         const { annotateCommand } = await import('./annotate.js');
         const opt = (k: string) => v[k] as string | undefined;

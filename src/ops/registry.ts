@@ -50,7 +50,10 @@ import { annotations } from './annotate/annotations.js';
 import { consensus } from './annotate/consensus.js';
 import { balance } from './annotate/balance.js';
 import { export_tasks } from './annotate/export_tasks.js';
+import { pretrain } from './finetune/pretrain.js';
+import { finetune } from './finetune/finetune.js';
+import { compare } from './finetune/compare.js';
 
-const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, mix, strip_html, normalize, fix_unicode, punctuation, boilerplate, mask_pii, missing, derive, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, bias_detect, bias_report, reweigh, resample, counterfactual, tokenize, train_tokenizer, eda, paraphrase, back_translate, annotations, annotate, consensus, balance, export_tasks, write];
+const ALL: OpDef[] = [jsonl, json, csv, parquet, text, markdown, html, email, files, http, concat, mix, strip_html, normalize, fix_unicode, punctuation, boilerplate, mask_pii, missing, derive, chunk, keep, drop, spam, offensive, relevance, language, dedupe, dedupe_near, decontaminate, quality, outliers, gibberish, split, leakage, bias_detect, bias_report, reweigh, resample, counterfactual, tokenize, train_tokenizer, eda, paraphrase, back_translate, annotations, annotate, consensus, balance, export_tasks, pretrain, finetune, compare, write];
 
 export const registry: Map<string, OpDef> = new Map(ALL.map((op) => [op.name, op]));

@@ -137,6 +137,8 @@ export interface OpContext {
   /** the step's output schema, as the checker inferred it */
   schema: Schema;
   signal: AbortSignal;
+  /** a folder in the cache for an op's own memo (model features, training checkpoints); absent in unit tests */
+  memoDir?: string;
   /** report rows handled so far in this step (drives progress bars) */
   progress(rows: number): void;
   log(message: string): void;
@@ -209,6 +211,8 @@ export interface GlobalImpl {
 export interface SinkResult {
   /** `rows` absent for files that are not rows of the dataset (a dataset card) */
   files: { path: string; sha256: string; rows?: number }[];
+  /** lines shown under the cell after the files written (a training report) */
+  notes?: string[];
 }
 
 export interface SinkImpl {

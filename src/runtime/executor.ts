@@ -2,7 +2,7 @@
  * Runs a checked graph: cells in dependency order, each cut into stages whose results are
  * looked up in (or written to) the content-addressed store. Emits events; renders nothing.
  */
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Graph, GraphCell, Step } from '../check/graph.js';
 import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
 import type { Listener, Row, RunEvent } from './events.js';
@@ -253,6 +253,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       schema: step.schema,
       run: runInfo,
       signal,
+      memoDir: join(store.root, 'memo'),
       progress(n: number) {
         rows = n;
         const now = Date.now();
@@ -456,7 +457,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       output: input,
       rejects: [],
       dropped: {},
-      notes: written.map((f) => `wrote ${f.path} (${f.rows === undefined ? '' : `${f.rows.toLocaleString('en-US')} rows, `}sha256 ${f.sha256.slice(0, 12)})`),
+      notes: [...(res.notes ?? []), ...written.map((f) => `wrote ${f.path} (${f.rows === undefined ? '' : `${f.rows.toLocaleString('en-US')} rows, `}sha256 ${f.sha256.slice(0, 12)})`)],
       files: written,
     };
   }

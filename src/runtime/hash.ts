@@ -1,8 +1,16 @@
 /** Hashing, canonical JSON for cache keys, and derived seeds. */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 of a file's bytes, streamed (model weights can be large). */
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }
 
 /**

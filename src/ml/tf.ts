@@ -1,0 +1,116 @@
+/**
+ * The TensorFlow.js runtime ftr trains with: tfjs plus the wasm (default) and pure-JS cpu
+ * backends, the native `tensorflow` backend (tfjs-node / tfjs-node-gpu) when the user has it
+ * installed, and the kernels tfjs lacks or runs badly that training needs.
+ */
+// the umbrella package: tfjs-core's own Node bundle leaves out the gradient definitions
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+export { tf };
+
+// PROD: no "install tfjs-node" banner on stderr (ftr reports its backend itself), no debug-mode checks
+tf.env().set('PROD', true);
+
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  /** the backend tensors run on: wasm, cpu or tensorflow */
+  name: string;
+  /** where it came from: `@tensorflow/tfjs-node-gpu 4.22.0`, `@tensorflow/tfjs-backend-wasm 4.22.0` */
+  detail: string;
+}
+
+/** Native backends, best first; imported only when asked for (auto) and present. */
+const NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+async function loadNative(): Promise<string | undefined> {
+  for (const pkg of NATIVE) {
+    try {
+      await import(pkg);
+      if (tf.findBackend('tensorflow')) return pkg;
+    } catch {
+      // not installed (the usual case): fall through to the embedded backends
+    }
+  }
+  return undefined;
+}
+
+let current: BackendInfo | undefined;
+
+/**
+ * Select the backend: `auto` takes a native tfjs-node(-gpu) when installed, else wasm, else cpu.
+ * Asking for `tensorflow` without tfjs-node installed is an error that says how to get it.
+ */
+export async function useBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (current && (choice === 'auto' || choice === current.name)) return current;
+  let native: string | undefined;
+  if (choice === 'tensorflow' || choice === 'auto') native = await loadNative();
+  if (choice === 'tensorflow' && !native) {
+    throw new Error('the `tensorflow` backend needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu: `npm install @tensorflow/tfjs-node` (it downloads libtensorflow when installed), or use --backend wasm');
+  }
+  const order = native ? ['tensorflow'] : choice === 'auto' ? ['wasm', 'cpu'] : [choice];
+  for (const name of order) {
+    if (await tf.setBackend(name).catch(() => false)) {
+      await tf.ready();
+      patchKernels(name);
+      const detail = name === 'tensorflow' ? `${native}` : `@tensorflow/tfjs-backend-${name} ${tf.version_core}`;
+      current = { name, detail };
+      return current;
+    }
+  }
+  throw new Error(`could not start the TensorFlow.js ${order.join(' or ')} backend`);
+}
+
+/**
+ * The gradient of `gather` (embedding lookup) is an UnsortedSegmentSum: wasm has no such kernel
+ * (tfjs #8082) and cpu's loops over every vocabulary row (O(vocab·rows·dim): tens of seconds a
+ * step). A plain scatter-add is O(rows·dim) and exact.
+ */
+function scatterAdd(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as unknown as {
+      readSync(id: unknown): Float32Array | Int32Array;
+      makeOutput?(shape: number[], dtype: string): tf.TensorInfo;
+      typedArrayFromHeap?(t: tf.TensorInfo): Float32Array | Int32Array;
+      makeTensorInfo(shape: number[], dtype: string, values: Float32Array | Int32Array): tf.TensorInfo;
+    };
+    const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+    const numSegments = (attrs as { numSegments: number }).numSegments;
+    const xv = be.readSync(x.dataId);
+    const ids = be.readSync(segmentIds.dataId);
+    const innerShape = x.shape.slice(segmentIds.shape.length);
+    const inner = innerShape.reduce((a, b) => a * b, 1);
+    const outShape = [numSegments, ...innerShape];
+    let info: tf.TensorInfo | undefined;
+    let ov: Float32Array | Int32Array;
+    if (backendName === 'wasm') {
+      info = be.makeOutput!(outShape, x.dtype);
+      ov = be.typedArrayFromHeap!(info);
+      ov.fill(0);
+    } else ov = x.dtype === 'int32' ? new Int32Array(numSegments * inner) : new Float32Array(numSegments * inner);
+    for (let i = 0; i < ids.length; i++) {
+      const s = ids[i];
+      if (s < 0 || s >= numSegments) continue;
+      const oo = s * inner;
+      const xo = i * inner;
+      for (let j = 0; j < inner; j++) ov[oo + j] += xv[xo + j];
+    }
+    return info ?? be.makeTensorInfo(outShape, x.dtype, ov);
+  };
+}
+
+const patched = new Set<string>();
+
+function patchKernels(backendName: string) {
+  if (patched.has(backendName) || (backendName !== 'wasm' && backendName !== 'cpu')) return;
+  if (tf.getKernel('UnsortedSegmentSum', backendName)) tf.unregisterKernel('UnsortedSegmentSum', backendName);
+  tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: scatterAdd(backendName) });
+  patched.add(backendName);
+}
+
+/** Version string recorded with every trained artifact (results differ in the last bits between backends). */
+export function runtimeId(): string {
+  return `tfjs-core ${tf.version_core} / ${current?.name ?? tf.getBackend()}`;
+}

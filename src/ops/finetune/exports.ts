@@ -1,0 +1,163 @@
+/**
+ * `finetune … export: [...]`: the trained task in other tools' formats — PEFT adapter folders,
+ * AdapterHub adapters, a merged Hugging Face model — and training configs for Axolotl,
+ * LLaMA-Factory and torchtune with the dataset in their formats, for users with GPUs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OpContext, Params, Row, RowSet, SchemaContext } from '../types.js';
+import type { Strategy } from '../../ml/strategy.js';
+import type { TrainedTask } from './train_task.js';
+
+export const EXPORTS = ['peft', 'adapterhub', 'merged', 'axolotl', 'llama-factory', 'torchtune'] as const;
+type ExportName = (typeof EXPORTS)[number];
+
+const NEEDS: Partial<Record<ExportName, { strategies: Strategy[]; why: string }>> = {
+  peft: { strategies: ['lora', 'prompt', 'prefix'], why: 'PEFT stores LoRA, prompt and prefix tuning (bottleneck adapters are AdapterHub\'s: `export: [adapterhub]`)' },
+  adapterhub: { strategies: ['adapter'], why: 'AdapterHub stores bottleneck adapters (strategy adapter)' },
+  merged: { strategies: ['full', 'frozen', 'lora'], why: 'only LoRA folds into the base weights (adapters, prompts and prefixes add computation)' },
+};
+
+export function checkExports(ctx: SchemaContext, strategies: Strategy[]): void {
+  const list = (ctx.params.export as ExportName[]) ?? [];
+  for (const e of list) {
+    const need = NEEDS[e];
+    const bad = need && strategies.find((s) => !need.strategies.includes(s));
+    if (need && bad) ctx.error('export', `\`${e}\` cannot export strategy ${bad}`, { notes: [need.why] });
+  }
+  const dup = list.find((e, i) => list.indexOf(e) !== i);
+  if (dup) ctx.error('export', `\`${dup}\` is listed twice`);
+}
+
+const PEFT_TASK = { seq_cls: 'SEQ_CLS', token_cls: 'TOKEN_CLS', lm: 'CAUSAL_LM' } as const;
+
+/** Modules saved whole alongside an adapter: the head (and a pooler the base lacked), by module path. */
+function headModules(names: string[]): string[] {
+  return [...new Set(names.map((n) => n.replace(/\.(weight|bias)$/, '')))].sort();
+}
+
+async function rowsOf(set: RowSet | undefined): Promise<Row[]> {
+  const out: Row[] = [];
+  if (set) for await (const r of set.rows()) out.push(r);
+  return out;
+}
+
+export async function writeExports(o: { task: TrainedTask; params: Params; outDir: string; baseAbs: string; parts: Record<string, RowSet>; ctx: OpContext }): Promise<{ files: string[]; notes: string[] }> {
+  const list = (o.params.export as ExportName[]) ?? [];
+  if (!list.length) return { files: [], notes: [] };
+  const { taskTensors } = await import('../../ml/strategy.js');
+  const { saveHf } = await import('../../ml/hf.js');
+  const model = o.task.run.model;
+  const family = model.config.family;
+  const baseModel = (o.params.hub_id as string | undefined) ?? (o.params.base as string);
+  const files: string[] = [];
+  const notes: string[] = [];
+  const tensors = taskTensors(model);
+  const modulesToSave = headModules(model.params.names('head'));
+  const task = model.task as 'seq_cls' | 'token_cls' | 'lm';
+  const spec = (await import('./shared.js')).strategyOf(o.params, o.task.strategy, family);
+
+  if (list.includes('peft')) {
+    const { writePeftAdapter } = await import('../../ml/export/peft.js');
+    const common = { tensors, family, task: PEFT_TASK[task], baseModel, modulesToSave };
+    const c = model.config;
+    const dir = join(o.outDir, 'peft');
+    const written =
+      spec.strategy === 'lora'
+        ? writePeftAdapter(dir, { ...common, strategy: 'lora', config: { r: spec.lora!.r, alpha: spec.lora!.alpha, dropout: spec.lora!.dropout, targetModules: spec.lora!.targets, rslora: spec.lora!.rslora ?? false } })
+        : spec.strategy === 'prompt'
+          ? writePeftAdapter(dir, { ...common, strategy: 'prompt', config: { numVirtualTokens: spec.tokens!, tokenDim: c.hidden, numLayers: c.layers, heads: c.heads, init: 'RANDOM' } })
+          : writePeftAdapter(dir, { ...common, strategy: 'prefix', config: { numVirtualTokens: spec.tokens!, tokenDim: c.hidden, numLayers: c.layers, heads: c.heads } });
+    files.push(...written);
+    notes.push(`export peft → ${dir} (${spec.strategy})`);
+  }
+  if (list.includes('adapterhub')) {
+    const { writeAdapterHub } = await import('../../ml/export/adapterhub.js');
+    const dir = join(o.outDir, 'adapterhub');
+    const headNames = new Set(model.params.names('head'));
+    const adapterTensors = new Map([...tensors].filter(([n]) => !headNames.has(n) || n.startsWith('bert.pooler.')));
+    const head = task === 'lm' ? undefined : { tensors: new Map([...tensors].filter(([n]) => headNames.has(n) && !n.startsWith('bert.pooler.'))), config: { task, labels: model.labels } };
+    files.push(
+      ...writeAdapterHub(dir, {
+        name: o.ctx.cell,
+        tensors: adapterTensors,
+        family,
+        placement: spec.adapter!.placement,
+        reductionFactor: model.config.hidden / spec.adapter!.size,
+        nonLinearity: spec.adapter!.act,
+        hidden: model.config.hidden,
+        numLayers: model.config.layers,
+        baseModel,
+        head,
+      }),
+    );
+    notes.push(`export adapterhub → ${dir} (adapter \`${o.ctx.cell}\`)`);
+  }
+  if (list.includes('merged')) {
+    const dir = join(o.outDir, 'merged');
+    const { readFileSync } = await import('node:fs');
+    model.mergeLora(true);
+    try {
+      files.push(...saveHf(dir, model, { tokenizerJson: readFileSync(join(o.baseAbs, 'tokenizer.json'), 'utf8') }));
+    } finally {
+      model.mergeLora(false);
+    }
+    notes.push(`export merged → ${dir} (a plain Hugging Face model${o.task.strategy === 'lora' ? ', LoRA folded into the weights' : ''})`);
+  }
+  const tools = list.filter((e): e is 'axolotl' | 'llama-factory' | 'torchtune' => e === 'axolotl' || e === 'llama-factory' || e === 'torchtune');
+  if (tools.length) {
+    const { exportTrainerConfigs } = await import('../../ml/export/trainer-configs.js');
+    const { settingsOf } = await import('./shared.js');
+    const dir = join(o.outDir, 'trainers');
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    // the dataset as chat records: classification becomes "text → label" turns, generation prompt → response
+    const { writeFileSync } = await import('node:fs');
+    const toRecord = (r: Row) => {
+      if (o.params.task === 'generate') return { instruction: String(r[o.params.prompt as string] ?? ''), input: '', output: String(r[o.params.response as string] ?? '') };
+      const text = String(r[o.params.text as string] ?? '');
+      const label = r[o.params.label as string];
+      return { messages: [{ role: 'user', content: text }, { role: 'assistant', content: typeof label === 'string' ? label : JSON.stringify(label) }] };
+    };
+    const format = o.params.task === 'generate' ? 'alpaca' : 'messages';
+    const dataFiles: { train: string; val?: string } = { train: join(dir, 'data', 'train.jsonl') };
+    const trainRows = await rowsOf(o.parts[o.params.train as string]);
+    writeFileSync(dataFiles.train, trainRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
+    files.push(dataFiles.train);
+    const valRows = await rowsOf(o.parts[o.params.val as string]);
+    if (valRows.length) {
+      dataFiles.val = join(dir, 'data', 'val.jsonl');
+      writeFileSync(dataFiles.val, valRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
+      files.push(dataFiles.val);
+    }
+    const s = settingsOf(o.params, o.task.strategy, o.ctx.seed);
+    const res = exportTrainerConfigs(dir, {
+      tools,
+      settings: {
+        baseModel,
+        strategy: o.task.strategy,
+        lora: spec.lora ? { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, targetModules: spec.lora.targets.includes('all-linear') ? 'all-linear' : spec.lora.targets, rslora: spec.lora.rslora, modulesToSave } : undefined,
+        unfreeze: o.task.strategy === 'frozen' ? modulesToSave : undefined,
+        sequenceLen: o.params.max_len as number,
+        microBatchSize: s.batchSize,
+        gradAccum: s.accumulate,
+        epochs: s.epochs,
+        maxSteps: s.maxSteps,
+        lr: s.lr,
+        schedule: s.schedule,
+        warmupRatio: s.warmup < 1 ? s.warmup : 0,
+        weightDecay: s.weightDecay,
+        maxGradNorm: s.clipNorm ?? 0,
+        seed: s.seed,
+        outputDir: `./outputs/${o.ctx.cell}`,
+        task: o.params.task === 'generate' ? 'causal_lm' : 'sft_chat',
+      },
+      dataset: { format, files: dataFiles, trainExamples: trainRows.length },
+    });
+    files.push(...res.files.filter((f) => !files.includes(f)));
+    for (const t of tools) {
+      if (res.refused[t]) notes.push(`export ${t}: not written — ${res.refused[t]}`);
+      else notes.push(`export ${t} → ${dir}${res.unmapped[t]?.length ? ` (${res.unmapped[t]!.length} setting(s) did not map; listed at the top of the file)` : ''}`);
+    }
+  }
+  return { files, notes };
+}
