@@ -18,10 +18,15 @@ const trainableMatMul = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.Gra
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
 
 function frozenMatMul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  const f = tf.customGrad(((xi: tf.Tensor) => ({
-    value: tf.matMul(xi as tf.Tensor2D, w),
-    gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(w))],
-  })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor2D;
+  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    // saved, not just closed over: a w computed in the forward pass (the tied projection's Eᵀ)
+    // is freed before the backward pass runs, a saved one is kept until it has
+    save([w]);
+    return {
+      value: tf.matMul(xi as tf.Tensor2D, w),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(saved[0] as tf.Tensor2D))],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor2D;
   return f(x);
 }
 

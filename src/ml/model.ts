@@ -268,9 +268,11 @@ export class Transformer {
     if (merge === this.merged) return;
     for (const [path, { scale }] of this.lora) {
       const w = this.params.get(`${path}.weight`);
-      const delta = tf.tidy(() => tf.mul(tf.matMul(this.params.get(`${path}.lora_A.weight`), this.params.get(`${path}.lora_B.weight`)), scale));
-      w.assign(tf.tidy(() => (merge ? tf.add(w, delta) : tf.sub(w, delta))));
-      delta.dispose();
+      // inside tidy: the variable keeps the new value, the temporaries (and the old value) are freed
+      tf.tidy(() => {
+        const delta = tf.mul(tf.matMul(this.params.get(`${path}.lora_A.weight`), this.params.get(`${path}.lora_B.weight`)), scale);
+        w.assign(merge ? tf.add(w, delta) : tf.sub(w, delta));
+      });
     }
     this.merged = merge;
   }

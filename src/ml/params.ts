@@ -90,7 +90,8 @@ export class ParamStore {
     for (const [name, t] of values) {
       const v = this.get(name);
       if (v.shape.join('x') !== t.shape.join('x')) throw new Error(`${label}: \`${name}\` has shape [${t.shape}], the model expects [${v.shape}]`);
-      v.assign(tf.tensor(t.data, t.shape, 'float32'));
+      // inside tidy: the variable keeps the value, the temporary handle (and the old value) are freed
+      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
       done.push(name);
     }
     return done;

@@ -38,6 +38,7 @@ export function parseSafetensors(buf: Uint8Array, label = 'safetensors'): { tens
   } catch (e) {
     throw new SafetensorsError(`${label}: the header is not JSON (${(e as Error).message})`);
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError(`${label}: the header is not a JSON object`);
   const base = 8 + headerLen;
   const tensors = new Map<string, StTensor>();
   let metadata: Record<string, string> = {};
@@ -46,12 +47,16 @@ export function parseSafetensors(buf: Uint8Array, label = 'safetensors'): { tens
       metadata = entry as Record<string, string>;
       continue;
     }
+    if (typeof entry !== 'object' || entry === null) throw new SafetensorsError(`${label}: tensor \`${name}\` is ${JSON.stringify(entry)}, not a {dtype, shape, data_offsets} entry`);
     const { dtype, shape, data_offsets } = entry as { dtype: StDtype; shape: number[]; data_offsets: [number, number] };
-    const width = BYTES[dtype];
+    const width = Object.hasOwn(BYTES, dtype) ? BYTES[dtype] : undefined;
     if (!width) throw new SafetensorsError(`${label}: tensor \`${name}\` has unsupported dtype ${String(dtype)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`${label}: tensor \`${name}\` has shape ${JSON.stringify(shape)}, not a list of sizes`);
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(Number.isInteger)) throw new SafetensorsError(`${label}: tensor \`${name}\` has data_offsets ${JSON.stringify(data_offsets)}, not [begin, end]`);
     const count = shape.reduce((a, b) => a * b, 1);
     const [begin, end] = data_offsets;
-    if (end - begin !== count * width || base + end > buf.byteLength) throw new SafetensorsError(`${label}: tensor \`${name}\` (${dtype} ${JSON.stringify(shape)}) has offsets ${begin}..${end} that do not fit its shape or the file`);
+    // a negative begin would read the header's own bytes as tensor data
+    if (begin < 0 || end - begin !== count * width || base + end > buf.byteLength) throw new SafetensorsError(`${label}: tensor \`${name}\` (${dtype} ${JSON.stringify(shape)}) has offsets ${begin}..${end} that do not fit its shape or the file`);
     const at = base + begin;
     let data: Float32Array | Int32Array;
     switch (dtype) {

@@ -38,8 +38,7 @@ export function applyStrategy(model: Transformer, spec: StrategySpec, seed: numb
       return;
     case 'adapter': {
       model.addAdapters(spec.adapter ?? { placement: 'houlsby', size: 16, act: 'swish' }, seed);
-      const houlsby = model.adapter!.placement === 'houlsby';
-      model.trainableRoles(['adapter', 'head'], (n) => houlsby && /(LayerNorm|layer_norm|ln_\d|ln_f)\.(weight|bias)$/.test(n));
+      model.trainableRoles(['adapter', 'head'], (n) => trainsBase(model, n));
       return;
     }
     case 'lora':
@@ -55,6 +54,11 @@ export function applyStrategy(model: Transformer, spec: StrategySpec, seed: numb
       model.trainableRoles(['prefix', 'head']);
       return;
   }
+}
+
+/** Base weights a strategy trains besides its own: the LayerNorms, under Houlsby adapters. */
+function trainsBase(model: Transformer, name: string): boolean {
+  return model.adapter?.placement === 'houlsby' && /(LayerNorm|layer_norm|ln_\d|ln_f)\.(weight|bias)$/.test(name);
 }
 
 /** What `adapter.json` records: enough to rebuild the task on the same base. */
@@ -75,9 +79,12 @@ export interface TaskManifest {
   metrics?: Record<string, unknown>;
 }
 
-/** The tensors a task artifact holds: what the strategy added, the head, and any base weight it trained. */
+/**
+ * The tensors a task artifact holds: what the strategy added, the head, and any base weight it
+ * trained — by the strategy, not by the trainable flags, which are cleared once training ends.
+ */
 export function taskTensors(model: Transformer) {
-  return model.params.snapshot((name, role) => role !== 'base' || model.params.isTrainable(name));
+  return model.params.snapshot((name, role) => role !== 'base' || model.params.isTrainable(name) || trainsBase(model, name));
 }
 
 /** Save a task as its own small artifact (not the base): `adapter.safetensors` + `adapter.json`. */
