@@ -128,7 +128,7 @@ export async function predictCommand(graph: Graph, o: PredictOptions, io: Io): P
           if (next === eos) break;
           ids.push(next);
         }
-        answer = tok.decode(ids.slice(start));
+        answer = ids.length > start ? tok.decode(ids.slice(start)) : '';
       }
       results[j][name] = answer;
     }

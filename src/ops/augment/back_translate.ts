@@ -41,7 +41,7 @@ export const back_translate = defineOp({
     ...LINEAGE_PARAMS,
     ...FILTER_PARAMS,
   ],
-  describe: (p) => `back_translate ${p.column as string} via ${(p.via as string[]).join(', ')} with ${p.model as string}`,
+  describe: (p) => `back_translate ${p.column as string} via ${(p.via as string[]).join(', ')} with ${(p.model ?? p.model_dir) as string}`,
   permissions: providerPermissions,
   schema(ctx) {
     const p = ctx.params;

@@ -23,7 +23,7 @@ export const paraphrase = defineOp({
   doc: [
     '`paraphrase text model: "gpt-4o-mini" copies: 2` asks the model for `copies` paraphrases of each row\'s `text` and adds them as copies with the paraphrase in that column. `prompt` is a template: `{{column}}` placeholders are filled from the row and checked against the input\'s columns before anything runs (default: an instruction to paraphrase, then `{{text}}`); `system` adds a system message (placeholders allowed).',
     'Provider: `base_url` of any OpenAI-compatible server (`…/v1`; POST /v1/chat/completions), `model`, `api_key: env("OPENAI_API_KEY")` (never stored), `temperature` (default 0.7: copies differ), `max_tokens`. Copy k of a row is sent with `seed: k`. At most `rate` requests per second and `concurrency` at once; 429, 5xx and network errors are retried `retries` times with exponential backoff from `backoff` (or after Retry-After); when they run out the run fails, saying whether the server could not be reached at all. Other 4xx answers fail at once. Needs `--allow-net=HOST`.',
-    'Memo: every answer is stored as it arrives under the recipe folder, `.ftr/memo/<hash of op, provider, model, sampling, prompts>/responses.jsonl`, keyed by the sha256 of the exact request, and looked up before any request: a re-run, a run with other filters, or a run after an interruption (Ctrl-C, a crash, a 500 storm) sends only the requests not yet answered. Delete the folder to ask again. Answers cut at max_tokens, withheld by a content filter or empty are rejected ("truncated answer", "refused", "empty answer").',
+    'Memo: every answer is stored as it arrives in the run\'s cache (`.ftr/memo/<hash of op, provider, model, sampling, prompts>/responses.jsonl` by default, under `--cache-dir` when given), keyed by the sha256 of the exact request, and looked up before any request: a re-run, a run with other filters, or a run after an interruption (Ctrl-C, a crash, a 500 storm) sends only the requests not yet answered. Delete the folder to ask again. `provider: local` generates in-process with a GPT-2-family model folder (`model_dir:`; Hugging Face layout or one a `pretrain arch: gpt2` cell wrote): greedy at temperature 0, seeded sampling otherwise, memoized the same way. Answers cut at max_tokens, withheld by a content filter or empty are rejected ("truncated answer", "refused", "empty answer").',
     LINEAGE_DOC,
   ].join(' '),
   params: [
@@ -34,7 +34,7 @@ export const paraphrase = defineOp({
     ...LINEAGE_PARAMS,
     ...FILTER_PARAMS,
   ],
-  describe: (p) => `paraphrase ${p.column as string} ×${p.copies as number} with ${p.model as string}`,
+  describe: (p) => `paraphrase ${p.column as string} ×${p.copies as number} with ${(p.model ?? p.model_dir) as string}`,
   permissions: providerPermissions,
   schema(ctx) {
     const p = ctx.params;

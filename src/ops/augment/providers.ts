@@ -4,10 +4,10 @@
  * by the sha256 of the exact request, and read back before any request is sent, so a re-run, a
  * run with other filter settings or a run after an interruption pays only for what is missing.
  *
- * One provider for now: `openai`, any server that speaks OpenAI's `/v1/chat/completions`
- * (OpenAI, vLLM, llama.cpp's server, Ollama, LM Studio, TGI). Local models through a JS
- * inference library are not offered: none is installed. A new provider is one more entry in
- * PROVIDERS: a function from the op's params to a `ChatBackend`.
+ * Providers: `openai`, any server that speaks OpenAI's `/v1/chat/completions` (OpenAI, vLLM,
+ * llama.cpp's server, Ollama, LM Studio, TGI); `local`, a GPT-2-family model folder run in-process
+ * with TensorFlow.js (local_model.ts). A new provider is one more entry in BACKENDS: a function
+ * from the op's params to a `ChatBackend`.
  */
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { canonicalJson, sha256 } from '../../runtime/hash.js';
 import { isSecretRef, redact, resolveSecret } from '../../runtime/secrets.js';
 import { backoffMs, retryAfterMs } from '../sources/http.js';
 import { didYouMean } from '../../parser/suggest.js';
+import { LocalModel } from './local_model.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -39,12 +40,13 @@ export interface ChatBackend {
   retried: number;
 }
 
-export const PROVIDERS = ['openai'] as const;
+export const PROVIDERS = ['openai', 'local'] as const;
 
 /** Params every provider-backed op takes (spread into its `params`). */
 export const PROVIDER_PARAMS: ParamSpec[] = [
-  { name: 'provider', type: { kind: 'enum', values: PROVIDERS }, default: 'openai', doc: 'openai: any OpenAI-compatible /v1/chat/completions server (OpenAI, vLLM, llama.cpp, Ollama)' },
-  { name: 'model', type: { kind: 'string' }, required: true, doc: 'model name sent with each request, e.g. "gpt-4o-mini" or "llama3.1:8b"' },
+  { name: 'provider', type: { kind: 'enum', values: PROVIDERS }, default: 'openai', doc: 'openai: any OpenAI-compatible /v1/chat/completions server (OpenAI, vLLM, llama.cpp, Ollama); local: a GPT-2-family model folder run in-process (`model_dir:`)' },
+  { name: 'model', type: { kind: 'string' }, doc: 'openai: model name sent with each request, e.g. "gpt-4o-mini" or "llama3.1:8b"' },
+  { name: 'model_dir', type: { kind: 'path', access: 'read' }, doc: 'local: a causal LM folder (config.json, model.safetensors, tokenizer.json), e.g. one a `pretrain arch: gpt2` cell wrote' },
   { name: 'base_url', type: { kind: 'string' }, default: 'https://api.openai.com/v1', doc: 'server URL: …/v1 (or the full …/chat/completions URL); needs --allow-net=HOST' },
   { name: 'api_key', type: { kind: 'secret' }, doc: 'API key from an environment variable, sent as a bearer token: env("OPENAI_API_KEY")' },
   { name: 'temperature', type: { kind: 'number', min: 0, max: 2 }, default: 0.7, doc: 'sampling temperature (0 = greedy; copies then tend to repeat)' },
@@ -58,7 +60,7 @@ export const PROVIDER_PARAMS: ParamSpec[] = [
 ];
 
 /** Params that change what a provider answers: they name the memo folder. (rate, retries… do not.) */
-const ANSWER_PARAMS = ['provider', 'model', 'base_url', 'temperature', 'max_tokens', 'system'];
+const ANSWER_PARAMS = ['provider', 'model', 'model_dir', 'base_url', 'temperature', 'max_tokens', 'system'];
 
 export function hostOf(url: string): string | undefined {
   try {
@@ -81,6 +83,16 @@ export function chatEndpoint(baseUrl: string): string {
 
 /** Check-time checks of the provider params. */
 export function checkProviderParams(ctx: SchemaContext): void {
+  if (ctx.params.provider === 'local') {
+    if (ctx.params.model_dir === undefined) ctx.error('model_dir', 'provider local needs `model_dir:`', { help: 'name a GPT-2-family model folder: `model_dir: "models/gpt2"`' });
+    if (ctx.params.model !== undefined) ctx.error('model', '`model:` names a server\'s model; provider local reads `model_dir:`');
+    return;
+  }
+  if (ctx.params.model_dir !== undefined) ctx.error('model_dir', '`model_dir:` is for provider local', { help: 'add `provider: local`, or name the server\'s model with `model:`' });
+  if (ctx.params.model === undefined) {
+    ctx.error(undefined, '`model:` is required for provider openai', { help: 'name the model the server serves, e.g. `model: "gpt-4o-mini"`' });
+    return;
+  }
   const url = ctx.params.base_url as string;
   if (!hostOf(url)) ctx.error('base_url', `\`${url}\` is not an http(s) URL`, { help: 'write the server\'s URL: "http://127.0.0.1:8000/v1" or "https://api.openai.com/v1"' });
   else if (new URL(url).username || new URL(url).password) ctx.error('base_url', 'credentials do not go in recipes', { help: 'use `api_key: env("OPENAI_API_KEY")`' });
@@ -89,6 +101,7 @@ export function checkProviderParams(ctx: SchemaContext): void {
 
 /** The hosts a provider-backed op connects to (for --allow-net). */
 export function providerPermissions(params: Params): { net: string[] } {
+  if (params.provider === 'local') return { net: [] };
   const host = hostOf(String(params.base_url));
   return { net: host ? [host] : [] };
 }
@@ -220,8 +233,9 @@ export function parseCompletion(text: string, endpoint: string): Completion {
   return { text: content, finish: typeof choice?.finish_reason === 'string' ? choice.finish_reason : undefined };
 }
 
-export const BACKENDS: Record<(typeof PROVIDERS)[number], (params: Params) => ChatBackend> = {
+export const BACKENDS: Record<(typeof PROVIDERS)[number], (params: Params, baseDir: string) => ChatBackend> = {
   openai: (params) => new OpenAIChat(params),
+  local: (params, baseDir) => new LocalModel(params, baseDir),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -311,15 +325,15 @@ function lastByte(file: string): number | undefined {
 }
 
 /** The memo folder of an op call: named by what changes the answers (op, provider, model, sampling, prompts). */
-export function memoFor(opName: string, params: Params, prompts: Record<string, unknown>, baseDir: string): Memo {
+export function memoFor(opName: string, params: Params, prompts: Record<string, unknown>, memoRoot: string): Memo {
   const about = {
     op: opName,
     ...Object.fromEntries(ANSWER_PARAMS.map((k) => [k, params[k] ?? null])),
-    endpoint: chatEndpoint(params.base_url as string),
+    endpoint: params.provider === 'local' ? `local:${String(params.model_dir)}` : chatEndpoint(params.base_url as string),
     prompts,
   };
   const name = sha256(canonicalJson(about)).slice(0, 32);
-  return new Memo(join(baseDir, '.ftr', 'memo', name), about);
+  return new Memo(join(memoRoot, name), about);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,10 +408,14 @@ export class MemoProvider {
 }
 
 /** The provider an op call uses: its backend, memo folder and concurrency. */
-export function providerFor(opName: string, params: Params, prompts: Record<string, unknown>, ctx: { baseDir: string; signal: AbortSignal }): MemoProvider {
+export function providerFor(opName: string, params: Params, prompts: Record<string, unknown>, ctx: { baseDir: string; signal: AbortSignal; memoDir?: string }): MemoProvider {
   const make = BACKENDS[(params.provider as (typeof PROVIDERS)[number]) ?? 'openai'];
   if (!make) throw new OpError(`unknown provider ${String(params.provider)}`);
-  return new MemoProvider(make(params), memoFor(opName, params, prompts, ctx.baseDir), (params.concurrency as number) ?? 4, ctx.signal);
+  // the memo lives in the run's cache (--cache-dir), the recipe's .ftr/ by default
+  const root = ctx.memoDir ?? join(ctx.baseDir, '.ftr', 'memo');
+  // in-process models compute one answer at a time
+  const concurrency = params.provider === 'local' ? 1 : ((params.concurrency as number) ?? 4);
+  return new MemoProvider(make(params, ctx.baseDir), memoFor(opName, params, prompts, root), concurrency, ctx.signal);
 }
 
 // ---------------------------------------------------------------------------------------------
