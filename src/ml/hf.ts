@@ -104,6 +104,8 @@ export async function loadPretrained(dir: string, opts: LoadOptions): Promise<Lo
     throw new ModelLoadError(`${dir}: model.safetensors lacks ${missing.length} base weight(s), e.g. \`${missing[0].name}\``);
   }
   const model = new Transformer(config, params, opts.task, labels) as Loaded;
+  // a model ftr fine-tuned with mean pooling says so (Transformers ignores the key)
+  if (raw.ftr_pooling === 'mean' || raw.ftr_pooling === 'cls' || raw.ftr_pooling === 'last') model.pooling = raw.ftr_pooling;
   model.freshHead = model.addHead(opts.seed ?? 0);
   model.unused = unused;
   return model;
@@ -128,6 +130,7 @@ export function hfTensors(model: Transformer): Map<string, StTensor> {
 export function saveHf(dir: string, model: Transformer, extra: { tokenizerJson?: string; metadata?: Record<string, string> } = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const config = toHfConfig(model.config, { architectures: [ARCH[model.config.family][model.task] ?? ARCH[model.config.family].none!], labels: model.labels });
+  if (model.task === 'seq_cls' && model.pooling !== (model.config.family === 'gpt2' ? 'last' : 'cls')) config.ftr_pooling = model.pooling;
   const files: [string, string | Uint8Array][] = [
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
     ['model.safetensors', encodeSafetensors(hfTensors(model), { format: 'pt', ...extra.metadata })],

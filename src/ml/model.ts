@@ -11,6 +11,9 @@ import { ParamStore, type Role } from './params.js';
 
 export type Task = 'seq_cls' | 'token_cls' | 'lm' | 'mlm' | 'none';
 
+export const POOLINGS = ['cls', 'mean', 'last'] as const;
+export type Pooling = (typeof POOLINGS)[number];
+
 export interface Batch {
   /** token ids, row-major [batch, seq] */
   ids: Int32Array;
@@ -181,13 +184,17 @@ export class Transformer {
   prefixTokens = 0;
   /** LoRA deltas folded into the base weights (inference) */
   merged = false;
+  /** how a sequence becomes one vector for classification (see sequenceFeatures) */
+  pooling: Pooling;
 
   constructor(
     readonly config: ModelConfig,
     readonly params: ParamStore,
     public task: Task,
     public labels: string[] = [],
-  ) {}
+  ) {
+    this.pooling = config.family === 'gpt2' ? 'last' : 'cls';
+  }
 
   /** A randomly initialised base (for pre-training in a recipe), deterministic with the seed. */
   static random(config: ModelConfig, task: Task, labels: string[], seed: number): Transformer {
@@ -448,19 +455,31 @@ export class Transformer {
   }
 
   /**
-   * One vector per sequence for classification: the first position (BERT's [CLS]; a prompt token
-   * under prompt tuning, as in PEFT) or, for GPT-2, the last real token (GPT2ForSequenceClassification).
+   * One vector per sequence for classification. `cls`: the first position (BERT's [CLS]; a
+   * prompt token under prompt tuning, as in PEFT); `last`: the last real token (GPT-2, as
+   * GPT2ForSequenceClassification); `mean`: the average of the real tokens — what a base
+   * pre-trained without a sentence objective needs, since its [CLS] barely depends on the text.
    */
   sequenceFeatures(full: tf.Tensor3D, mask: Int32Array, b: Batch): tf.Tensor2D {
     const d = this.config.hidden;
     const B = b.batch;
-    if (this.config.family !== 'gpt2') return tf.reshape(tf.slice(full, [0, 0, 0], [B, 1, d]), [B, d]) as tf.Tensor2D;
     const T = full.shape[1];
+    const offset = T - b.seq;
+    if (this.pooling === 'cls') return tf.reshape(tf.slice(full, [0, 0, 0], [B, 1, d]), [B, d]) as tf.Tensor2D;
+    if (this.pooling === 'mean') {
+      const w = new Float32Array(B * T);
+      for (let i = 0; i < B; i++) {
+        let n = 0;
+        for (let t = 0; t < b.seq; t++) n += mask[i * b.seq + t] ? 1 : 0;
+        for (let t = 0; t < b.seq; t++) if (mask[i * b.seq + t]) w[i * T + offset + t] = 1 / Math.max(n, 1);
+      }
+      return tf.sum(tf.mul(full, tf.tensor3d(w, [B, T, 1])), 1) as tf.Tensor2D;
+    }
     const last = new Int32Array(B);
     for (let i = 0; i < B; i++) {
       let n = 0;
       for (let t = 0; t < b.seq; t++) n += mask[i * b.seq + t] ? 1 : 0;
-      last[i] = i * T + (T - b.seq) + Math.max(0, n - 1);
+      last[i] = i * T + offset + Math.max(0, n - 1);
     }
     return tf.gather(tf.reshape(full, [B * T, d]), tf.tensor1d(last, 'int32')) as tf.Tensor2D;
   }

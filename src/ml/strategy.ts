@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { tf } from './tf.js';
 import { encodeSafetensors, readSafetensors } from './safetensors.js';
-import { headShapes, initTensor, Transformer, type AdapterSpec, type LoraSpec, type Task } from './model.js';
+import { headShapes, initTensor, Transformer, type AdapterSpec, type LoraSpec, type Pooling, type Task } from './model.js';
 
 export const STRATEGIES = ['full', 'frozen', 'adapter', 'lora', 'prompt', 'prefix'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -71,6 +71,8 @@ export interface TaskManifest {
   /** sha256 of the base model's weights file(s): a task only loads onto the base it was trained on */
   baseSha256: string;
   maxLen: number;
+  /** how sequences became one vector (classification) */
+  pooling?: Pooling;
   /** names of the stored tensors that are base weights (LayerNorms a Houlsby adapter trains) */
   trainedBase: string[];
   params: { trainable: number; total: number };
@@ -127,6 +129,7 @@ export class TaskSwitcher {
     this.unload();
     model.task = m.task;
     model.labels = m.labels;
+    if (m.pooling) model.pooling = m.pooling;
     for (const s of headShapes(model.config, m.task, m.labels.length)) model.params.add(s.name, initTensor(s.shape, s.init, 0), 'head');
     applyStrategy(model, m.strategy, 0);
     const values = readSafetensors(join(dir, 'adapter.safetensors')).tensors;

@@ -4,12 +4,13 @@
  * LLaMA-Factory and torchtune with the dataset in their formats, for users with GPUs.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { OpContext, Params, Row, RowSet, SchemaContext } from '../types.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { TrainedTask } from './train_task.js';
 
-export const EXPORTS = ['peft', 'adapterhub', 'merged', 'axolotl', 'llama-factory', 'torchtune'] as const;
+// `llama_factory`: a bare word in a recipe (a hyphen would read as a minus)
+export const EXPORTS = ['peft', 'adapterhub', 'merged', 'axolotl', 'llama_factory', 'torchtune'] as const;
 type ExportName = (typeof EXPORTS)[number];
 
 const NEEDS: Partial<Record<ExportName, { strategies: Strategy[]; why: string }>> = {
@@ -77,9 +78,11 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
     const headNames = new Set(model.params.names('head'));
     const adapterTensors = new Map([...tensors].filter(([n]) => !headNames.has(n) || n.startsWith('bert.pooler.')));
     const head = task === 'lm' ? undefined : { tensors: new Map([...tensors].filter(([n]) => headNames.has(n) && !n.startsWith('bert.pooler.'))), config: { task, labels: model.labels } };
+    // AdapterHub names the adapter in every weight key: the task folder's name, made a valid one
+    const name = basename(o.outDir).replace(/[^A-Za-z0-9_-]+/g, '_') || 'task';
     files.push(
       ...writeAdapterHub(dir, {
-        name: o.ctx.cell,
+        name,
         tensors: adapterTensors,
         family,
         placement: spec.adapter!.placement,
@@ -91,7 +94,7 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
         head,
       }),
     );
-    notes.push(`export adapterhub → ${dir} (adapter \`${o.ctx.cell}\`)`);
+    notes.push(`export adapterhub → ${dir} (adapter \`${name}\`)`);
   }
   if (list.includes('merged')) {
     const dir = join(o.outDir, 'merged');
@@ -104,7 +107,7 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
     }
     notes.push(`export merged → ${dir} (a plain Hugging Face model${o.task.strategy === 'lora' ? ', LoRA folded into the weights' : ''})`);
   }
-  const tools = list.filter((e): e is 'axolotl' | 'llama-factory' | 'torchtune' => e === 'axolotl' || e === 'llama-factory' || e === 'torchtune');
+  const tools = list.filter((e) => e === 'axolotl' || e === 'llama_factory' || e === 'torchtune').map((e) => (e === 'llama_factory' ? 'llama-factory' : e) as 'axolotl' | 'llama-factory' | 'torchtune');
   if (tools.length) {
     const { exportTrainerConfigs } = await import('../../ml/export/trainer-configs.js');
     const { settingsOf } = await import('./shared.js');

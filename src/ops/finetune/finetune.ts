@@ -39,13 +39,13 @@ export const finetune = defineOp({
     'Strategies: `full` trains every weight; `frozen` computes the base\'s features once (cached: another head, lr or epoch count reuses them) and trains the head; `adapter` adds bottleneck adapters (Houlsby: after attention and feed-forward, LayerNorms train too; Pfeiffer: after feed-forward) whose up-projection starts at zero, so step 0 is the base model; `lora` adds rank-r A·B to the target modules (B = 0 at start; PEFT\'s default targets); `prompt` trains virtual tokens before the input; `prefix` trains per-layer key/value prefixes. The classification head (and a pooler the checkpoint lacked) always trains. ' +
     'Training: AdamW (decoupled weight decay, not on biases and norms), warm-up then linear/cosine decay, global-norm clipping, gradient accumulation, per-row `weight` from `reweigh` and optional balanced class weights, seeded order and dropout. A checkpoint is kept in the cache every `checkpoint_every` steps: an interrupted run (Ctrl-C, a crash) resumes from it and ends with the same weights. ' +
     'Runs on TensorFlow.js: wasm by default (with a scatter-add kernel for the embedding gradient and dense layers whose backward pass avoids wasm\'s slow transposed matmul), cpu as fallback, tfjs-node(-gpu) when installed; the notes say which. ' +
-    '`export: [peft, adapterhub, merged, axolotl, llama-factory, torchtune]` also writes the task for other tools: a PEFT adapter folder (lora, prompt, prefix), an AdapterHub adapter (adapter), a merged Hugging Face model, and training configs with the dataset in their formats (settings that did not map are listed at the top of each file). ' +
+    '`export: [peft, adapterhub, merged, axolotl, llama_factory, torchtune]` also writes the task for other tools: a PEFT adapter folder (lora, prompt, prefix), an AdapterHub adapter (adapter), a merged Hugging Face model, and training configs with the dataset in their formats (settings that did not map are listed at the top of each file). ' +
     'The cell is cached like any other: same data, base and params → nothing retrains.',
   params: [
     { name: 'path', type: { kind: 'path', access: 'write' }, required: true, positional: true, doc: 'output folder of the task' },
     { name: 'strategy', type: { kind: 'enum', values: STRATEGY_NAMES }, default: 'adapter', positional: true, doc: 'full | frozen | adapter | lora | prompt | prefix' },
     ...MODEL_PARAMS,
-    { name: 'export', type: { kind: 'list', of: { kind: 'enum', values: EXPORTS } }, default: [], doc: 'also write: peft, adapterhub, merged, axolotl, llama-factory, torchtune' },
+    { name: 'export', type: { kind: 'list', of: { kind: 'enum', values: EXPORTS } }, default: [], doc: 'also write: peft, adapterhub, merged, axolotl, llama_factory, torchtune' },
     { name: 'hub_id', type: { kind: 'string' }, doc: 'exports: the base model\'s Hugging Face id (else the base folder path is written)' },
   ],
   describe: (p) => `finetune ${p.strategy as string} → ${p.path as string}`,

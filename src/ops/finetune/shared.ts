@@ -59,6 +59,7 @@ export const MODEL_PARAMS: ParamSpec[] = [
   { name: 'bottleneck', type: { kind: 'count', min: 1 }, default: 16, doc: 'adapter: bottleneck width' },
   { name: 'activation', type: { kind: 'enum', values: ['swish', 'relu', 'gelu'] }, doc: 'adapter: non-linearity (default: houlsby swish, pfeiffer relu — AdapterHub\'s)' },
   { name: 'virtual_tokens', type: { kind: 'count', min: 1 }, default: 20, doc: 'prompt / prefix: trainable virtual tokens' },
+  { name: 'pooling', type: { kind: 'enum', values: ['auto', 'cls', 'mean', 'last'] }, default: 'auto', doc: "classify: the sequence's vector — cls (BERT's [CLS], as Transformers), mean (of the tokens), last (GPT-2's last token); auto: cls when the base brings a trained pooler, else mean (a masked-LM-only base never taught [CLS] to summarise)" },
   { name: 'dropout', type: { kind: 'percent' }, doc: "model dropout while training (default: the base config's)" },
   { name: 'backend', type: { kind: 'enum', values: ['auto', 'wasm', 'cpu', 'tensorflow'] }, default: 'auto', doc: 'TensorFlow.js backend: auto takes tfjs-node(-gpu) when installed, else wasm' },
   { name: 'checkpoint_every', type: { kind: 'count', min: 1 }, default: 50, doc: 'save a resumable checkpoint (in the cache) every N steps; an interrupted run resumes from it' },

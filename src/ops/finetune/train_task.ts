@@ -72,11 +72,32 @@ export async function trainTask(opts: {
   const task = ({ classify: 'seq_cls', tokens: 'token_cls', generate: 'lm' } as const)[params.task as 'classify' | 'tokens' | 'generate'];
   if (task === 'lm' && config.family !== 'gpt2') throw new OpError(`task generate trains a causal LM: the base is a ${config.family} encoder, use a gpt2 base`);
   if (task === 'token_cls' && config.family === 'gpt2') throw new OpError('task tokens tags words with an encoder: use a bert or distilbert base');
+  // prompt tokens sit in the model's positions too: cut inputs that would not fit beside them
+  let data = examples;
+  const notes: string[] = [];
+  if (strategy === 'prompt') {
+    const room = config.maxPositions - (params.virtual_tokens as number);
+    if (room < 2) throw new OpError(`virtual_tokens ${params.virtual_tokens as number} leave no room for input in the base model's ${config.maxPositions} positions`);
+    const { ModelTokenizer } = await import('../../ml/data.js');
+    const tok = await ModelTokenizer.fromJson(opts.tokenizerJson, 'tokenizer.json');
+    const cut = (list: typeof examples.train) =>
+      list.map((e) => {
+        if (e.ids.length <= room) return e;
+        const last = e.ids[e.ids.length - 1];
+        const ids = tok.isSpecial(last) ? Int32Array.from([...e.ids.subarray(0, room - 1), last]) : e.ids.slice(0, room);
+        return { ...e, ids, tags: e.tags?.slice(0, room), targets: e.targets?.slice(0, room) };
+      });
+    const longest = Math.max(...[...examples.train, ...examples.val, ...examples.test].map((e) => e.ids.length));
+    if (longest > room) {
+      data = { ...examples, train: cut(examples.train), val: cut(examples.val), test: cut(examples.test) };
+      notes.push(`prompt: inputs cut to ${room} tokens to fit beside ${params.virtual_tokens as number} virtual tokens in ${config.maxPositions} positions`);
+    }
+  }
   const settings = settingsOf(params, strategy, ctx.seed);
   if (params.class_weights) settings.classWeights = balancedClassWeights(examples.train.map((e) => e.label!), examples.labels.length);
   const spec = strategyOf(params, strategy, config.family);
   const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, backend: params.backend }))
+    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, pooling: params.pooling, backend: params.backend }))
     .digest('hex')
     .slice(0, 32);
   const ckpt = checkpointDir(ctx, key);
@@ -89,10 +110,11 @@ export async function trainTask(opts: {
     strategy: spec,
     train: settings,
     backend: params.backend as 'auto',
-    data: examples,
+    data,
     dropout: params.dropout as number | undefined,
+    pooling: params.pooling as 'auto',
     checkpoint: ckpt ? { dir: ckpt, key, everySteps: params.checkpoint_every as number } : undefined,
-    featureCache: ctx.memoDir ? { dir: join(ctx.memoDir, 'features'), key: createHash('sha256').update(`${opts.baseSha256}\u0000${examples.digest}\u0000${params.backend}`).digest('hex').slice(0, 32) } : undefined,
+    featureCache: ctx.memoDir ? { dir: join(ctx.memoDir, 'features'), key: createHash('sha256').update(`${opts.baseSha256}\u0000${examples.digest}\u0000${params.backend}\u0000${params.pooling}`).digest('hex').slice(0, 32) } : undefined,
     signal: ctx.signal,
     onStep: (s) => {
       opts.progress?.(Math.min(1, s.step / totalSteps));
@@ -117,6 +139,7 @@ export async function trainTask(opts: {
       strategy: spec,
       baseSha256: opts.baseSha256,
       maxLen: params.max_len as number,
+      pooling: run.model.pooling,
       params: { trainable: run.trainable, total: run.total },
       backend: run.backend.detail,
       seed: settings.seed,
@@ -160,13 +183,13 @@ export async function trainTask(opts: {
     );
     files.push(metricsFile);
     const losses = run.fit.history.map((h) => h.loss);
-    const notes = [
-      `${strategy} on ${config.family} (${run.backend.detail}): ${fmtCount(run.trainable)} of ${fmtCount(run.total)} parameters trained (${cost.trainable_pct.toFixed(2)}%)`,
+    notes.unshift(
+      `${strategy} on ${config.family} (${run.backend.detail}): ${fmtCount(run.trainable)} of ${fmtCount(run.total)} parameters trained (${cost.trainable_pct.toFixed(2)}%)${task === 'seq_cls' ? ` · ${run.model.pooling} pooling` : ''}`,
       `${run.fit.steps} steps${run.fit.resumedFrom ? ` (resumed at ${run.fit.resumedFrom})` : ''}${run.fit.stoppedEarly ? ', stopped early' : ''} · ${fmtMs(run.fit.stepMs)}/step · ${fmtMs(run.wallMs)} · ${Math.round(run.tokensPerSecond)} tokens/s · peak ${fmtBytes(run.peakTensorBytes)} in tensors${run.featuresCached ? ' · features from cache' : ''}`,
       `loss ${losses.length ? `${losses[0].toFixed(3)} ${sparkline(losses)} ${losses[losses.length - 1].toFixed(3)}` : '-'}`,
       `val: ${metricLine(run.val?.metrics)} · test: ${metricLine(run.test?.metrics)}`,
       `${strategy === 'full' ? 'model' : 'adapter'} ${fmtBytes(artifactBytes)}`,
-    ];
+    );
     if (Object.keys(examples.skipped).length) notes.push(`left out: ${Object.entries(examples.skipped).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const shown = run.test?.report ?? run.val?.report;
     if (shown && shown.labels.length <= 12) notes.push(`${run.test?.report ? 'test' : 'val'} report:`, ...formatReport(shown).split('\n'));

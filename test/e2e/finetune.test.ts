@@ -1,0 +1,132 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ftrProcess, ftrSpawn, tempProject } from '../helpers.js';
+
+/**
+ * Pre-train, fine-tune two tasks on one base, compare strategies, predict with swapped adapters —
+ * through the real CLI on a small synthetic corpus whose labels are learnable from words.
+ */
+const TOPIC = {
+  sports: ['match', 'goal', 'team', 'coach', 'season', 'player', 'score', 'league', 'stadium', 'referee'],
+  cooking: ['recipe', 'oven', 'flour', 'sauce', 'garlic', 'kitchen', 'butter', 'simmer', 'bake', 'onion'],
+};
+const TONE = { good: ['great', 'wonderful', 'happy', 'love', 'excellent'], bad: ['awful', 'terrible', 'sad', 'hate', 'poor'] };
+const FILLER = ['the', 'a', 'we', 'it', 'was', 'and', 'then', 'our', 'this', 'with', 'after', 'today', 'really', 'very', 'some'];
+
+function corpus(n: number, seed: number): string {
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const topic = rand() < 0.5 ? 'sports' : 'cooking';
+    const tone = rand() < 0.5 ? 'good' : 'bad';
+    const words: string[] = [];
+    for (let k = 0; k < 10; k++) words.push(k % 3 === 0 ? pick(TOPIC[topic]) : k % 4 === 1 ? pick(TONE[tone]) : pick(FILLER));
+    lines.push(JSON.stringify({ id: `r${i}`, text: words.join(' '), topic, tone }));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const RECIPE = (frozenLr: string) => `recipe tiny_ft
+seed 5
+
+source rows = jsonl "data/rows.jsonl"
+cell parts = rows | split 70% 15% 15% stratify: topic
+cell corpus = parts | train_tokenizer "models/tok.json" model: wordpiece vocab_size: 200 min_frequency: 1
+export corpus | pretrain "models/base" tokenizer: "models/tok.json" hidden: 32 layers: 1 heads: 2 max_len: 16 steps: 150 batch: 16 lr: 3e-3
+
+export parts | finetune "models/topic" adapter base: "models/base" label: topic max_len: 16 epochs: 20 batch: 16 export: [adapterhub]
+export parts | finetune "models/tone" lora base: "models/base" label: tone max_len: 16 epochs: 20 batch: 16 export: [peft, merged, axolotl, llama_factory]
+export parts | finetune "models/topic-frozen" frozen base: "models/base" label: topic max_len: 16 epochs: 4 batch: 16 lr: ${frozenLr} backend: cpu
+export parts | compare "models/compare" strategies: [full, lora, prompt, prefix] base: "models/base" label: topic max_len: 16 epochs: 2 batch: 16 virtual_tokens: 6 backend: cpu
+`;
+
+describe('fine-tuning from the CLI', () => {
+  const dir = tempProject({ 'data/rows.jsonl': corpus(240, 11), 'ft.ftr': RECIPE('3e-3') });
+  const metrics = (task: string) => JSON.parse(readFileSync(join(dir, 'models', task, 'metrics.json'), 'utf8'));
+
+  it('pre-trains a base, fine-tunes tasks on it, compares strategies and exports', () => {
+    const r = ftrProcess(['run', 'ft.ftr', '--reporter', 'plain'], { cwd: dir });
+    expect(r.code, r.err + r.out).toBe(0);
+    // the file the tokenizer cell writes orders the pretrain cell after it, and so on down
+    for (const f of ['models/tok.json', 'models/base/config.json', 'models/base/model.safetensors', 'models/base/tokenizer.json']) expect(existsSync(join(dir, f)), f).toBe(true);
+    // per-task artifacts are small and separate from the base
+    const base = readFileSync(join(dir, 'models/base/model.safetensors')).byteLength;
+    const adapter = readFileSync(join(dir, 'models/topic/adapter.safetensors')).byteLength;
+    expect(adapter).toBeLessThan(base / 2);
+    const topic = metrics('topic');
+    expect(topic.strategy).toBe('adapter');
+    expect(topic.cost.trainable).toBeLessThan(topic.cost.total / 2);
+    expect(topic.test.accuracy).toBeGreaterThan(0.75);
+    expect(metrics('tone').test.accuracy).toBeGreaterThan(0.7);
+    expect(topic.history.length).toBeGreaterThan(5);
+    expect(topic.test.confusion).toHaveLength(2);
+    // exports
+    for (const f of ['topic/adapterhub/adapter_config.json', 'topic/adapterhub/adapter.safetensors', 'tone/peft/adapter_config.json', 'tone/peft/adapter_model.safetensors', 'tone/merged/model.safetensors', 'tone/trainers/axolotl.yaml', 'tone/trainers/llama-factory.yaml', 'tone/trainers/data/train.jsonl'])
+      expect(existsSync(join(dir, 'models', f)), f).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'models/tone/peft/adapter_config.json'), 'utf8')).peft_type).toBe('LORA');
+    // the comparison, measured
+    const cmp = JSON.parse(readFileSync(join(dir, 'models/compare/compare.json'), 'utf8'));
+    expect(Object.keys(cmp.strategies)).toEqual(['full', 'lora', 'prompt', 'prefix']);
+    expect(cmp.strategies.full.trainable_pct).toBe(100);
+    expect(cmp.strategies.lora.trainable).toBeLessThan(cmp.strategies.full.trainable);
+    expect(cmp.strategies.prompt.artifact_bytes).toBeLessThan(cmp.strategies.full.artifact_bytes);
+    expect(r.out).toMatch(/\| strategy +\| trainable/);
+    expect(r.out).toMatch(/parameters trained/);
+  });
+
+  it('a second run trains nothing', () => {
+    const r = ftrProcess(['run', 'ft.ftr', '--reporter', 'plain'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/0 ran, 0 failed/);
+  });
+
+  it('predict loads the base once and swaps the tasks in', () => {
+    // unseen rows from the same generator, through both tasks in one call
+    const fresh = corpus(40, 99).trim().split('\n').map((l) => JSON.parse(l));
+    writeFileSync(join(dir, 'fresh.jsonl'), fresh.map((r) => JSON.stringify({ text: r.text })).join('\n') + '\n');
+    const r = ftrProcess(['predict', 'ft.ftr', '--adapter', 'topic', '--adapter', 'tone', '--input', 'fresh.jsonl', '--json'], { cwd: dir });
+    expect(r.code, r.err).toBe(0);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(40);
+    const acc = (task: 'topic' | 'tone') => rows.filter((row, i) => row[task][0].label === fresh[i][task]).length / rows.length;
+    expect(acc('topic')).toBeGreaterThan(0.65);
+    expect(acc('tone')).toBeGreaterThan(0.6);
+    const plain = ftrProcess(['predict', 'ft.ftr', '--adapter', 'topic', '--text', 'the coach and the referee'], { cwd: dir });
+    expect(plain.err).toMatch(/loaded in \d+ ms/);
+    expect(plain.err).toMatch(/topic: adapter seq_cls, [\d.]+ KB, swapped in/);
+    expect(plain.out).toMatch(/topic: (sports|cooking) [\d.]+ · (sports|cooking)/);
+    const bad = ftrProcess(['predict', 'ft.ftr', '--adapter', 'topik', '--text', 'x'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/did you mean `topic`/);
+  });
+
+  it('frozen: another learning rate reuses the cached features', () => {
+    writeFileSync(join(dir, 'ft.ftr'), RECIPE('1e-2'));
+    const r = ftrProcess(['run', 'ft.ftr', '--reporter', 'plain'], { cwd: dir });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/1 ran/);
+    expect(r.out).toMatch(/features from cache/);
+    expect(metrics('topic-frozen').features_cached).toBe(true);
+  });
+
+  it('an interrupted fine-tune resumes from its checkpoint', async () => {
+    writeFileSync(join(dir, 'ft.ftr'), RECIPE('3e-3').replace('epochs: 20 batch: 16 export: [adapterhub]', 'epochs: 200 batch: 16 checkpoint_every: 2 export: [adapterhub]'));
+    const child = ftrSpawn(['run', 'ft.ftr', '--reporter', 'plain'], dir);
+    let out = '';
+    await new Promise<void>((done) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/adapter step ([2-9]|\d\d+)\//.test(out) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', () => done());
+    });
+    expect(child.exitCode).toBe(130);
+    const r = ftrProcess(['run', 'ft.ftr', '--reporter', 'plain'], { cwd: dir });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/resumed at \d+/);
+    expect(metrics('topic').resumed_from).toBeGreaterThan(0);
+  });
+});
