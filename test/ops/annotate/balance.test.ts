@@ -91,6 +91,42 @@ describe('balance in recipes', () => {
     expect(rej.filter((r) => r.detail === 'under-sampled label a: 8 → 2 rows')).toHaveLength(6);
   });
 
+  it('a split input: only `apply_to` parts (default train) are balanced; evaluation parts pass through as they were', async () => {
+    const split = 'cell parts = d | keep present(label) | split 50% 50% stratify: label\n';
+    const file = project(`${split}cell o = parts | balance label oversample\ncell w = parts | balance label\nexport o | write "o/"\nexport w | write "w/"\nexport parts | write "p/"`);
+    const { code, cells } = await runJson(file);
+    expect(code).toBe(0);
+    const dir = join(file, '..');
+    const before = { train: readJsonl(join(dir, 'p', 'train.jsonl')), val: readJsonl(join(dir, 'p', 'val.jsonl')) };
+    const o = { train: readJsonl(join(dir, 'o', 'train.jsonl')), val: readJsonl(join(dir, 'o', 'val.jsonl')) };
+    const count = (rows: Record<string, unknown>[], l: string) => rows.filter((r) => r.label === l).length;
+    // train is lifted to its own majority count; val keeps its rows, no copies, parent empty
+    const present = ['a', 'b', 'c'].filter((l) => count(before.train, l) > 0);
+    const max = Math.max(...present.map((l) => count(before.train, l)));
+    expect(present.length).toBeGreaterThanOrEqual(2);
+    expect(present.map((l) => count(o.train, l))).toEqual(present.map(() => max));
+    expect(o.train.length).toBeGreaterThan(before.train.length);
+    expect(o.val).toEqual(before.val.map((r) => ({ ...r, parent: null })));
+    expect(o.val.some((r) => String(r.id).includes('#os'))).toBe(false);
+    // weights: train weighted, val rows unweighted (weight 1)
+    const w = { train: readJsonl(join(dir, 'w', 'train.jsonl')), val: readJsonl(join(dir, 'w', 'val.jsonl')) };
+    expect(w.train.every((r) => typeof r.weight === 'number')).toBe(true);
+    expect(w.val.map((r) => r.weight)).toEqual(before.val.map(() => 1));
+    expect(w.train.reduce((s, r) => s + (r.weight as number), 0)).toBeCloseTo(w.train.length, 9);
+    expect(cells.get('o')!.notes).toContain(`passed through unchanged: val ${before.val.length} (apply_to: [train])`);
+    // apply_to names the parts; an unknown part, or a split without `train` and no apply_to, is a check error
+    const both = project(`${split}cell w = parts | balance label apply_to: [train, val]\nexport w | write "w/"`);
+    expect((await runJson(both)).code).toBe(0);
+    const val = readJsonl(join(both, '..', 'w', 'val.jsonl'));
+    expect(new Set(val.map((r) => r.weight)).size).toBeGreaterThan(1);
+    let r = await ftr('check', project(`${split}cell w = parts | balance label apply_to: [dev]`));
+    expect(r.out + r.err).toContain('unknown part `dev`');
+    r = await ftr('check', project('cell parts = d | split { a: 50%, b: 50% }\ncell w = parts | balance label'));
+    expect(r.out + r.err).toContain('none of them `train`: say which parts to balance');
+    r = await ftr('check', project('cell w = d | balance label apply_to: [train]'));
+    expect(r.out + r.err).toContain('`apply_to` picks parts of a split, but the input has no parts');
+  });
+
   it('alpha: temperature mixing; bad targets are check errors', async () => {
     const file = project('cell t = d | balance label oversample alpha: 0\nexport t | write "out/"');
     expect((await runJson(file)).code).toBe(0);
