@@ -93,7 +93,7 @@ export function taskTensors(model: Transformer) {
 export function saveTask(dir: string, model: Transformer, manifest: Omit<TaskManifest, 'format' | 'trainedBase'>): { files: string[]; bytes: number } {
   mkdirSync(dir, { recursive: true });
   const tensors = taskTensors(model);
-  const full: TaskManifest = { format: 'ftr-task/1', ...manifest, trainedBase: [...tensors.keys()].filter((n) => model.params.role(n) === 'base') };
+  const full: TaskManifest = { format: 'ftr-task/1', ...manifest, pooling: model.pooling, trainedBase: [...tensors.keys()].filter((n) => model.params.role(n) === 'base') };
   const bytes = encodeSafetensors(tensors, { format: 'ftr' });
   const st = join(dir, 'adapter.safetensors');
   const js = join(dir, 'adapter.json');

@@ -7,7 +7,7 @@ import { ftrProcess, readJsonl, ROOT } from '../helpers.js';
 /** The shipped recipes run as a user runs them: `ftr run recipes/<name>.ftr` in a checkout. */
 function checkout(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ftr-recipes-'));
-  cpSync(join(ROOT, 'recipes'), join(dir, 'recipes'), { recursive: true, filter: (p) => !/\/(\.ftr|out)(\/|$)/.test(p) });
+  cpSync(join(ROOT, 'recipes'), join(dir, 'recipes'), { recursive: true, filter: (p) => !/\/(\.ftr|out|models)(\/|$)/.test(p) });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }
@@ -16,6 +16,29 @@ const recipes = readdirSync(join(ROOT, 'recipes')).filter((f) => f.endsWith('.ft
 
 describe('shipped recipes on real data', () => {
   it('there are at least two', () => expect(recipes.length).toBeGreaterThanOrEqual(2));
+
+  it('sotu-adapters: a base pre-trained on the speeches, two tasks as adapters on it, six strategies compared, adapters swapped by predict', () => {
+    const dir = checkout();
+    // the shipped sizes train for minutes; the same recipe with fewer steps checks the pipeline
+    const r = ftrProcess(['run', 'recipes/sotu-adapters.ftr', '--set', 'pretrain_steps=30', '--set', 'epochs=1'], { cwd: dir });
+    expect(r.code, r.out + r.err).toBe(0);
+    const models = join(dir, 'recipes', 'models');
+    const cmp = JSON.parse(readFileSync(join(models, 'compare', 'compare.json'), 'utf8'));
+    expect(Object.keys(cmp.strategies)).toEqual(['full', 'frozen', 'adapter', 'lora', 'prompt', 'prefix']);
+    for (const s of Object.values(cmp.strategies) as { trainable: number; step_ms: number; artifact_bytes: number; test: { accuracy: number } }[]) {
+      expect(s.trainable).toBeGreaterThan(0);
+      expect(s.artifact_bytes).toBeGreaterThan(0);
+      expect(s.test.accuracy).toBeGreaterThan(0);
+    }
+    expect(cmp.strategies.lora.artifact_bytes * 10).toBeLessThan(cmp.strategies.full.artifact_bytes);
+    for (const f of ['base/config.json', 'party/adapter.safetensors', 'party/adapterhub/adapter_config.json', 'era/peft/adapter_model.safetensors', 'era/merged/model.safetensors', 'era/trainers/axolotl.yaml'])
+      expect(existsSync(join(models, f)), f).toBe(true);
+    const p = ftrProcess(['predict', 'recipes/sotu-adapters.ftr', '--adapter', 'party', '--adapter', 'era', '--text', 'We will put a man on the Moon and defeat the Soviet threat.', '--json'], { cwd: dir });
+    expect(p.code, p.err).toBe(0);
+    const row = JSON.parse(p.out.trim());
+    expect(['Democratic', 'Republican']).toContain(row.party[0].label);
+    expect(['true', 'false']).toContain(row.era[0].label);
+  }, 600_000);
 
   it('spam-assassin: 6,046 raw e-mails → clean, deduplicated, stratified, leak-free splits', () => {
     const dir = checkout();

@@ -31,7 +31,7 @@ export function comparisonTable(tasks: TrainedTask[], metric: string): string[] 
 
 export const compare = defineOp({
   name: 'compare',
-  version: 1,
+  version: 2,
   kind: 'sink',
   random: true,
   summary: 'train several fine-tuning strategies on the same data and print their measured costs and scores side by side',

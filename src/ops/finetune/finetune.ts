@@ -30,7 +30,7 @@ export async function prepare(parts: Record<string, RowSet>, params: Params, ctx
 
 export const finetune = defineOp({
   name: 'finetune',
-  version: 1,
+  version: 2,
   kind: 'sink',
   random: true,
   summary: 'fine-tune a base model on the split dataset — full, frozen, adapter, lora, prompt or prefix — into one small per-task artifact',

@@ -19,7 +19,7 @@ export type TaskName = (typeof TASKS)[number];
 export const STRATEGY_NAMES = ['full', 'frozen', 'adapter', 'lora', 'prompt', 'prefix'] as const;
 
 /** Learning rates that work for each strategy on small models (prompt tuning wants a large one, full fine-tuning a small one). */
-export const DEFAULT_LR: Record<Strategy, number> = { full: 1e-4, frozen: 3e-3, adapter: 1e-3, lora: 1e-3, prompt: 3e-2, prefix: 3e-3 };
+export const DEFAULT_LR: Record<Strategy, number> = { full: 3e-4, frozen: 3e-3, adapter: 1e-3, lora: 1e-3, prompt: 3e-2, prefix: 3e-3 };
 
 export const MODEL_PARAMS: ParamSpec[] = [
   { name: 'base', type: { kind: 'path', access: 'read' }, required: true, doc: 'the base model: a Hugging Face folder (config.json, model.safetensors, tokenizer.json) — BERT, DistilBERT, MiniLM or GPT-2 — or the folder a `pretrain` cell writes' },
@@ -42,7 +42,7 @@ export const MODEL_PARAMS: ParamSpec[] = [
   { name: 'steps', type: { kind: 'count', min: 1 }, doc: 'optimizer steps (wins over epochs)' },
   { name: 'batch', type: { kind: 'count', min: 1 }, default: 16, doc: 'rows per micro-batch' },
   { name: 'accumulate', type: { kind: 'count', min: 1 }, default: 1, doc: 'micro-batches per optimizer step (gradient accumulation)' },
-  { name: 'lr', type: { kind: 'number', min: 0 }, doc: 'peak learning rate (default per strategy: full 1e-4, frozen 3e-3, adapter 1e-3, lora 1e-3, prompt 3e-2, prefix 3e-3)' },
+  { name: 'lr', type: { kind: 'number', min: 0 }, doc: 'peak learning rate (default per strategy: full 3e-4 — lower it to 2e-5…5e-5 for BERT-base-sized checkpoints —, frozen 3e-3, adapter 1e-3, lora 1e-3, prompt 3e-2, prefix 3e-3)' },
   { name: 'schedule', type: { kind: 'enum', values: ['linear', 'cosine', 'constant'] }, default: 'linear', doc: 'learning-rate decay after warm-up (Hugging Face schedules)' },
   { name: 'warmup', type: { kind: 'number', min: 0 }, default: 0.1, doc: 'warm-up: a fraction of the steps when below 1, else steps' },
   { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: 0.01, doc: 'AdamW decoupled weight decay (not on biases and norms)' },
