@@ -130,3 +130,62 @@ describe('fine-tuning from the CLI', () => {
     expect(metrics('topic').resumed_from).toBeGreaterThan(0);
   });
 });
+
+/** Token classification (word tags) on an encoder and instruction tuning (prompt → response) on GPT-2. */
+describe('fine-tuning tasks beyond classification', () => {
+  const CITIES = ['paris', 'london', 'tokyo', 'lima', 'oslo', 'cairo'];
+  const NAMES = ['anna', 'omar', 'li', 'sofia', 'ivan', 'maria'];
+  const VERBS = ['visited', 'left', 'loves', 'saw'];
+  let s = 3;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const ner = Array.from({ length: 200 }, (_, i) => {
+    const words = [pick(NAMES), pick(VERBS), pick(CITIES), 'today'];
+    return JSON.stringify({ id: `n${i}`, text: words.join(' '), words, tags: ['B-PER', 'O', 'B-LOC', 'O'] });
+  });
+  const qa = Array.from({ length: 120 }, (_, i) => {
+    const city = CITIES[i % CITIES.length];
+    return JSON.stringify({ id: `q${i}`, text: `where is ${city}`, prompt: `where is ${city}`, response: `${city} is far` });
+  });
+  const dir = tempProject({
+    'data/ner.jsonl': ner.join('\n') + '\n',
+    'data/qa.jsonl': qa.join('\n') + '\n',
+    't.ftr': `recipe tasks
+seed 2
+source ner = jsonl "data/ner.jsonl"
+source qa = jsonl "data/qa.jsonl"
+cell nparts = ner | split 70% 15% 15%
+cell ntok = nparts | train_tokenizer "m/ner-tok.json" model: wordpiece vocab_size: 120 min_frequency: 1
+export ntok | pretrain "m/ner-base" tokenizer: "m/ner-tok.json" hidden: 32 layers: 1 heads: 2 max_len: 16 steps: 60 batch: 16 lr: 3e-3
+export nparts | finetune "m/ner" lora task: tokens words: words tags: tags base: "m/ner-base" max_len: 16 epochs: 15 batch: 16 r: 4
+cell qparts = qa | split 80% 10% 10%
+cell qtok = qparts | train_tokenizer "m/lm-tok.json" vocab_size: 300 min_frequency: 1
+export qtok | pretrain "m/lm-base" arch: gpt2 tokenizer: "m/lm-tok.json" hidden: 32 layers: 1 heads: 2 max_len: 24 steps: 60 batch: 16 lr: 3e-3
+export qparts | finetune "m/qa" lora task: generate base: "m/lm-base" max_len: 24 epochs: 20 batch: 16 lr: 3e-3 export: [peft, axolotl]
+`,
+  });
+
+  it('tags words (NER) with a LoRA encoder and answers prompts with a LoRA GPT-2', () => {
+    const r = ftrProcess(['run', 't.ftr', '--reporter', 'plain'], { cwd: dir });
+    expect(r.code, r.err + r.out).toBe(0);
+    const ner = JSON.parse(readFileSync(join(dir, 'm/ner/metrics.json'), 'utf8'));
+    expect(ner.task).toBe('token_cls');
+    expect(ner.labels).toEqual(['O', 'B-LOC', 'B-PER']);
+    expect(ner.test.accuracy).toBeGreaterThan(0.8);
+    const qa = JSON.parse(readFileSync(join(dir, 'm/qa/metrics.json'), 'utf8'));
+    expect(qa.task).toBe('lm');
+    expect(qa.test.loss).toBeLessThan(qa.history[0].loss);
+    expect(qa.test.perplexity).toBeGreaterThan(1);
+    expect(JSON.parse(readFileSync(join(dir, 'm/qa/peft/adapter_config.json'), 'utf8')).task_type).toBe('CAUSAL_LM');
+    expect(readFileSync(join(dir, 'm/qa/trainers/data/train.jsonl'), 'utf8')).toContain('"instruction":"where is');
+
+    const tags = ftrProcess(['predict', 't.ftr', '--adapter', 'ner', '--text', 'omar visited oslo today', '--json'], { cwd: dir });
+    expect(tags.code, tags.err).toBe(0);
+    const words = JSON.parse(tags.out).ner as { word: string; tag: string }[];
+    expect(words.map((w) => w.word)).toEqual(['omar', 'visited', 'oslo', 'today']);
+    expect(words.filter((w) => w.tag !== 'O').length).toBeGreaterThan(0);
+    const gen = ftrProcess(['predict', 't.ftr', '--adapter', 'qa', '--text', 'where is tokyo', '--max-tokens', '6', '--json'], { cwd: dir });
+    expect(gen.code, gen.err).toBe(0);
+    expect(typeof JSON.parse(gen.out).qa).toBe('string');
+  });
+});
