@@ -184,6 +184,13 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
     diagnostics.push(diag('E0103', `cells depend on each other in a cycle: ${cycle.join(' → ')}`, d.item.nameSpan ?? d.item.span, { help: 'a cell can only read cells that do not read it back' }));
   });
 
+  // files cells write (literal paths), so a source may read one that does not exist yet
+  const written = writtenPaths(decls, registry);
+  const producer = (abs: string): string | undefined => {
+    for (const [path, cell] of written) if (abs === path || abs.startsWith(path + sep) || path.startsWith(abs + sep)) return cell;
+    return undefined;
+  };
+
   // 5. check each cell's pipeline in dependency order
   const cells = new Map<string, GraphCell>();
   for (const name of order) {
@@ -267,6 +274,10 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         datasets,
         params: bound.params,
         baseDir: d.baseDir,
+        producer: (abs) => {
+          const cell = producer(abs);
+          return cell === d.name ? undefined : cell;
+        },
         error: (param, message, extra) => {
           const code = message.startsWith('unknown column') ? 'E0201' : param ? 'E0116' : 'E0114';
           diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
@@ -378,6 +389,24 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
 
 export class UsageError extends Error {}
 
+/** Literal paths given to write-path params, by absolute path → the cell that writes it. */
+function writtenPaths(decls: CellDecl[], registry: Map<string, OpDef>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of decls) {
+    for (const stage of d.item.pipeline.stages) {
+      const op = registry.get(stage.name);
+      if (!op) continue;
+      const positional = op.params.filter((p) => p.positional);
+      stage.args.forEach((arg, i) => {
+        const spec = arg.name ? op.params.find((p) => p.name === arg.name) : positional[stage.args.slice(0, i).filter((a) => !a.name).length];
+        if (spec?.type.kind !== 'path' || spec.type.access !== 'write' || arg.value.kind !== 'string') return;
+        out.set(resolvePath(arg.value.value, d.baseDir).abs.replace(/[\\/]+$/, ''), d.name);
+      });
+    }
+  }
+  return out;
+}
+
 /**
  * Cells that read a path another cell writes (the same file, or inside a written folder):
  * reader → (writer → the path read). Paths resolve against each cell's own folder.
@@ -387,7 +416,6 @@ function fileFlow(cells: GraphCell[]): Map<string, Map<string, string>> {
     const reads: { abs: string; label: string }[] = [];
     const writes: string[] = [];
     for (const step of c.steps) {
-      if (step.op.kind === 'source') continue;
       for (const spec of step.op.params) {
         const held = pathsOf(spec, step.params[spec.name]);
         if (!held) continue;

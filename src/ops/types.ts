@@ -99,6 +99,8 @@ export interface SchemaContext {
   params: Params;
   /** recipe folder: sources may sample files to infer columns */
   baseDir: string;
+  /** the cell that writes this absolute path (or a folder holding it), when another cell does: its file need not exist before the run */
+  producer?(abs: string): string | undefined;
   /** report a problem with a param (or the whole call when param is undefined) */
   error(param: string | undefined, message: string, extra?: { label?: string; help?: string; notes?: string[] }): void;
 }

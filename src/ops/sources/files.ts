@@ -59,6 +59,8 @@ export function checkFilesExist(ctx: SchemaContext, param = 'path'): SourceInput
   const files = matchFiles(pattern, ctx.baseDir);
   if (!files.length) {
     const { abs, pkg } = resolvePath(pattern, ctx.baseDir);
+    // another cell writes it: read when the run gets here (columns are then not known before)
+    if (ctx.producer?.(isDynamicPattern(pattern) ? dirname(abs.split(/[*?{[]/)[0] + 'x') : abs)) return files;
     if (pkg && !existsSync(pkg.dir)) {
       ctx.error(param, `package \`${pkg.label.slice(4)}\` is not installed`, { help: `npm install ${pkg.label.slice(4)}` });
       return files;
