@@ -10,7 +10,8 @@ import { loadPretrained, type Loaded } from './hf.js';
 import { collate, type Example } from './data.js';
 import { crossEntropy } from './losses.js';
 import { applyStrategy, type StrategySpec } from './strategy.js';
-import type { Task, Transformer } from './model.js';
+import { GradientWorkers, modelSettings } from './parallel.js';
+import type { Pooling, Task, Transformer } from './model.js';
 import { fit, type EvalRecord, type FitResult, type StepInfo } from './train/trainer.js';
 import { classificationMetrics, summary, tokenMetrics, type ClassificationReport } from './train/metrics.js';
 import { encodeSafetensors, readSafetensors } from './safetensors.js';
@@ -44,6 +45,15 @@ export interface RunSpec {
   data: { train: Example[]; val: Example[]; test: Example[] };
   /** dropout while training (default: the base config's) */
   dropout?: number;
+  /** sequence vector for classification; auto: see `autoPooling` */
+  pooling?: Pooling | 'auto';
+  /**
+   * threads computing each micro-batch's gradients (data parallel; default 1): this one plus
+   * workers − 1 worker threads, each with its own wasm instance and model copy. Not for
+   * `frozen` (its head trains on cached features) nor the native `tensorflow` backend (threaded
+   * itself). With dropout the result depends on the count: put it in the checkpoint key.
+   */
+  workers?: number;
   /** checkpoint folder (resume after an interrupt) and the key of this configuration */
   checkpoint?: { dir: string; key: string; everySteps: number };
   /** frozen: where features are cached, keyed by base model + examples */
@@ -75,6 +85,18 @@ export interface RunResult {
   /** frozen: whether the features came from the cache */
   featuresCached?: boolean;
   tokensPerSecond: number;
+}
+
+/**
+ * [CLS] when the checkpoint brought a trained pooler (BERT pre-trained with next-sentence
+ * prediction) or a trained pre_classifier; otherwise the mean of the tokens — a masked-LM-only
+ * base (DistilBERT, one `pretrain` wrote) never taught [CLS] to summarise the text. GPT-2: the
+ * last token.
+ */
+export function autoPooling(model: Loaded): Pooling {
+  if (model.config.family === 'gpt2') return 'last';
+  const first = model.config.family === 'bert' ? 'bert.pooler.dense.weight' : 'pre_classifier.weight';
+  return model.params.has(first) && !model.freshHead.includes(first) ? 'cls' : 'mean';
 }
 
 function dropoutSeed(ctx: { seed: number }) {
@@ -193,6 +215,7 @@ export async function runFinetune(spec: RunSpec): Promise<RunResult> {
   const s = spec.train;
   const model = await loadPretrained(spec.baseDir, { task: spec.task, labels: spec.labels, seed: s.seed });
   if (spec.dropout !== undefined) model.config.dropout = spec.dropout;
+  model.pooling = !spec.pooling || spec.pooling === 'auto' ? autoPooling(model) : spec.pooling;
   try {
     applyStrategy(model, spec.strategy, s.seed + 7);
     const trainable = model.params.count((n) => model.params.isTrainable(n));
@@ -269,13 +292,26 @@ export async function runFinetune(spec: RunSpec): Promise<RunResult> {
           : undefined,
       });
     } else {
-      result = await fit<Example>({
-        ...common,
-        train,
-        val: spec.data.val.length ? spec.data.val : undefined,
-        loss: (rows, training, ctx) => taskLoss(model, rows, training, dropoutSeed(ctx)),
-        evaluate: spec.data.val.length ? async (rows) => ({ metrics: (await evaluate(model, rows, Math.max(s.batchSize, 32))).metrics }) : undefined,
-      });
+      const parallel =
+        (spec.workers ?? 1) > 1 && backend.name !== 'tensorflow'
+          ? await GradientWorkers.start(
+              spec.workers! - 1,
+              { baseDir: spec.baseDir, task: spec.task, labels: spec.labels, strategy: spec.strategy, seed: s.seed, model: modelSettings(model), backend: backend.name as BackendChoice },
+              { local: (rows, seed) => taskLoss(model, rows, true, seed) },
+            )
+          : undefined;
+      try {
+        result = await fit<Example>({
+          ...common,
+          train,
+          val: spec.data.val.length ? spec.data.val : undefined,
+          loss: (rows, training, ctx) => taskLoss(model, rows, training, dropoutSeed(ctx)),
+          gradients: parallel && ((rows, ctx) => parallel.gradients(rows, ctx, common.vars)),
+          evaluate: spec.data.val.length ? async (rows) => ({ metrics: (await evaluate(model, rows, Math.max(s.batchSize, 32))).metrics }) : undefined,
+        });
+      } finally {
+        await parallel?.close();
+      }
     }
     const wallMs = performance.now() - t0;
     sample();

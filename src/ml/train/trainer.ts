@@ -67,7 +67,14 @@ export interface FitSpec<R> {
   /** which vars get weight decay (default `defaultDecay`: not biases, norms or any rank < 2 var) */
   decay?(name: string): boolean;
   /** the (weighted) mean loss of a micro-batch; runs under tf.variableGrads, so intermediates are freed */
-  loss(rows: R[], training: boolean, ctx: LossContext): tf.Scalar;
+  loss?(rows: R[], training: boolean, ctx: LossContext): tf.Scalar;
+  /**
+   * Instead of `loss` (and used when both are given): the (weighted) mean loss of a micro-batch
+   * and its gradients, keyed by the names of `vars` (a var without a gradient may be left out),
+   * computed elsewhere — in worker threads (`GradientWorkers`). `fit` takes ownership of the
+   * returned tensors. Everything else (accumulation, clipping, AdamW, checkpoints) is unchanged.
+   */
+  gradients?(rows: R[], ctx: LossContext): Promise<{ loss: number; grads: Map<string, tf.Tensor> }>;
   /** on val at the end of every epoch, every evalEvery steps, and after the last step */
   evaluate?(rows: R[]): Promise<{ metrics: Record<string, number> }>;
   evalEvery?: number;
@@ -196,6 +203,7 @@ export async function fit<R>(spec: FitSpec<R>): Promise<FitResult> {
   positiveInt('accumulate', accumulate);
   if (!n) throw new Error('fit: no training rows');
   if (!names.length) throw new Error('fit: no variables to train');
+  if (!spec.loss && !spec.gradients) throw new Error('fit: give `loss` or `gradients`');
   const rowsPerStep = spec.batchSize * accumulate;
   const stepsPerEpoch = Math.ceil(n / rowsPerStep);
   const totalSteps = spec.maxSteps ?? (spec.epochs ?? 3) * stepsPerEpoch;
@@ -336,19 +344,37 @@ export async function fit<R>(spec: FitSpec<R>): Promise<FitResult> {
         // weighting by rows makes k micro-batches of a mean loss equal one batch of k times the rows
         const w = rows.length / stepRows;
         const ctx: LossContext = { step: st.step, micro, epoch: st.epoch + 1, seed: mix(spec.seed, st.step, micro) };
-        const { value, grads } = tf.variableGrads(() => {
-          const l = spec.loss(rows, true, ctx);
-          return w === 1 ? l : tf.mul(l, w);
-        }, varList);
+        let value: tf.Tensor;
+        let pairs: [string, tf.Tensor][];
+        if (spec.gradients) {
+          const r = await spec.gradients(rows, ctx);
+          value = tf.scalar(r.loss * w);
+          const stray = [...r.grads.keys()].find((key) => !spec.vars.has(key));
+          if (stray !== undefined) {
+            tf.dispose([value, ...r.grads.values()]);
+            throw new Error(`fit: \`gradients\` returned a gradient for \`${stray}\`, which is not a trained variable`);
+          }
+          pairs = [...r.grads].map(([key, g]) => {
+            if (w === 1) return [key, g];
+            const scaled = tf.mul(g, w);
+            g.dispose();
+            return [key, scaled];
+          });
+        } else {
+          const vg = tf.variableGrads(() => {
+            const l = spec.loss!(rows, true, ctx);
+            return w === 1 ? l : tf.mul(l, w);
+          }, varList);
+          value = vg.value;
+          pairs = Object.entries(vg.grads).flatMap(([vname, g]) => (g ? [[keyOf.get(vname)!, g] as [string, tf.Tensor]] : []));
+        }
         if (lossSum) {
           const s = tf.add(lossSum, value);
           lossSum.dispose();
           value.dispose();
           lossSum = s;
         } else lossSum = value;
-        for (const [vname, g] of Object.entries(grads)) {
-          if (!g) continue;
-          const key = keyOf.get(vname)!;
+        for (const [key, g] of pairs) {
           const prev = acc.get(key);
           if (prev) {
             acc.set(key, tf.add(prev, g));

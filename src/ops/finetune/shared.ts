@@ -62,6 +62,7 @@ export const MODEL_PARAMS: ParamSpec[] = [
   { name: 'pooling', type: { kind: 'enum', values: ['auto', 'cls', 'mean', 'last'] }, default: 'auto', doc: "classify: the sequence's vector — cls (BERT's [CLS], as Transformers), mean (of the tokens), last (GPT-2's last token); auto: cls when the base brings a trained pooler, else mean (a masked-LM-only base never taught [CLS] to summarise)" },
   { name: 'dropout', type: { kind: 'percent' }, doc: "model dropout while training (default: the base config's)" },
   { name: 'backend', type: { kind: 'enum', values: ['auto', 'wasm', 'cpu', 'tensorflow'] }, default: 'auto', doc: 'TensorFlow.js backend: auto takes tfjs-node(-gpu) when installed, else wasm' },
+  { name: 'workers', type: { kind: 'count', min: 1 }, default: 1, doc: 'threads computing gradients (data parallel, one wasm instance each): 2 on a 2-core machine is ~1.9× faster per step; with dropout the result depends on the count (not for frozen)' },
   { name: 'checkpoint_every', type: { kind: 'count', min: 1 }, default: 50, doc: 'save a resumable checkpoint (in the cache) every N steps; an interrupted run resumes from it' },
 ];
 

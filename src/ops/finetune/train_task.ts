@@ -97,7 +97,7 @@ export async function trainTask(opts: {
   if (params.class_weights) settings.classWeights = balancedClassWeights(examples.train.map((e) => e.label!), examples.labels.length);
   const spec = strategyOf(params, strategy, config.family);
   const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, pooling: params.pooling, backend: params.backend }))
+    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, pooling: params.pooling, workers: params.workers, backend: params.backend }))
     .digest('hex')
     .slice(0, 32);
   const ckpt = checkpointDir(ctx, key);
@@ -113,6 +113,7 @@ export async function trainTask(opts: {
     data,
     dropout: params.dropout as number | undefined,
     pooling: params.pooling as 'auto',
+    workers: params.workers as number,
     checkpoint: ckpt ? { dir: ckpt, key, everySteps: params.checkpoint_every as number } : undefined,
     featureCache: ctx.memoDir ? { dir: join(ctx.memoDir, 'features'), key: createHash('sha256').update(`${opts.baseSha256}\u0000${examples.digest}\u0000${params.backend}\u0000${params.pooling}`).digest('hex').slice(0, 32) } : undefined,
     signal: ctx.signal,
@@ -185,7 +186,7 @@ export async function trainTask(opts: {
     const losses = run.fit.history.map((h) => h.loss);
     notes.unshift(
       `${strategy} on ${config.family} (${run.backend.detail}): ${fmtCount(run.trainable)} of ${fmtCount(run.total)} parameters trained (${cost.trainable_pct.toFixed(2)}%)${task === 'seq_cls' ? ` · ${run.model.pooling} pooling` : ''}`,
-      `${run.fit.steps} steps${run.fit.resumedFrom ? ` (resumed at ${run.fit.resumedFrom})` : ''}${run.fit.stoppedEarly ? ', stopped early' : ''} · ${fmtMs(run.fit.stepMs)}/step · ${fmtMs(run.wallMs)} · ${Math.round(run.tokensPerSecond)} tokens/s · peak ${fmtBytes(run.peakTensorBytes)} in tensors${run.featuresCached ? ' · features from cache' : ''}`,
+      `${run.fit.steps} steps${(params.workers as number) > 1 && strategy !== 'frozen' ? ` on ${params.workers as number} threads` : ''}${run.fit.resumedFrom ? ` (resumed at ${run.fit.resumedFrom})` : ''}${run.fit.stoppedEarly ? ', stopped early' : ''} · ${fmtMs(run.fit.stepMs)}/step · ${fmtMs(run.wallMs)} · ${Math.round(run.tokensPerSecond)} tokens/s · peak ${fmtBytes(run.peakTensorBytes)} in tensors${run.featuresCached ? ' · features from cache' : ''}`,
       `loss ${losses.length ? `${losses[0].toFixed(3)} ${sparkline(losses)} ${losses[losses.length - 1].toFixed(3)}` : '-'}`,
       `val: ${metricLine(run.val?.metrics)} · test: ${metricLine(run.test?.metrics)}`,
       `${strategy === 'full' ? 'model' : 'adapter'} ${fmtBytes(artifactBytes)}`,
