@@ -197,6 +197,11 @@ export interface GlobalOutput {
   drop(row: Row, reason: string, detail?: string): Promise<void>;
   /** a line shown under the cell (a summary, a report) */
   note(line: string): void;
+  /**
+   * a file the op wrote outside the cache (a tokenizer, a review queue): a cached run checks it
+   * is still there and unchanged, and re-runs the step when it is not
+   */
+  wrote?(absPath: string): Promise<void>;
 }
 
 export interface GlobalImpl {

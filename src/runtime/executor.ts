@@ -408,6 +408,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const bad = new ShardWriter(store, shardRows);
     const dropped: Record<string, number> = {};
     const notes: string[] = [];
+    const files: { path: string; sha256: string }[] = [];
     const mode = op.global!.parts ?? 'each';
     const declared = mode === 'all' && input ? Object.keys(input.parts) : step.schema.parts;
     if (mode === 'all' && input) for (const [p, shards] of Object.entries(input.parts)) extra[`part:${p}`] = rowSet(store, shards);
@@ -435,13 +436,16 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         note(line: string) {
           notes.push(line);
         },
+        async wrote(abs: string) {
+          files.push({ path: relative(cell.baseDir, abs), sha256: await store.fileHash(abs) });
+        },
       };
       await op.global!.run(rowSet(store, shards), step.params, ctx, out, extra);
     }
     ctx.done();
     const output: Manifest = { parts: {} };
     for (const name of declared ?? groups.map(([p]) => p)) output.parts[name] = writers.has(name) ? await writers.get(name)!.close() : [];
-    return { preimage, output, rejects: await bad.close(), dropped, notes };
+    return { preimage, output, rejects: await bad.close(), dropped, notes, files: files.length ? files : undefined };
   }
 
   async function runSink(cell: GraphCell, step: Step, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
@@ -496,12 +500,12 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
   }
 }
 
-/** A stored stage result, if it is complete: its shards present, a sink's files unchanged. */
+/** A stored stage result, if it is complete: its shards present, the files it wrote unchanged. */
 export async function lookupStage(store: Store, key: string, stage: Stage, baseDir: string): Promise<StageResult | undefined> {
   const hit = await store.getAction<StageResult>(key);
   if (!hit) return undefined;
-  if (stage.kind !== 'sink') return store.hasObjects([...Object.values(hit.output.parts).flat(), ...hit.rejects]) ? hit : undefined;
-  // a sink's result lives outside the cache: rewrite it when someone changed or removed it
+  if (stage.kind !== 'sink' && !(await store.hasObjects([...Object.values(hit.output.parts).flat(), ...hit.rejects]))) return undefined;
+  // files a sink (or a global op: a tokenizer, a review queue) wrote live outside the cache: rewrite them when someone changed or removed them
   for (const f of hit.files ?? []) {
     try {
       if ((await store.fileHash(resolve(baseDir, f.path))) !== f.sha256) return undefined;

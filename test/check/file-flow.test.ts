@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ftr, runJson, tempProject } from '../helpers.js';
@@ -41,6 +41,16 @@ cell trained = raw | train_tokenizer "tok/tokenizer.json" vocab_size: 300 min_fr
     expect(run.code).toBe(0);
     const order = run.events.filter((e) => e.type === 'cell' && e.status === 'done').map((e) => (e as { cell: string }).cell);
     expect(order.indexOf('counted')).toBeGreaterThan(order.indexOf('trained'));
+    // the tokenizer is a file outside the cache: deleted, the cached step writes it again
+    const tok = join(dir, 'tok/tokenizer.json');
+    const before = readFileSync(tok, 'utf8');
+    rmSync(tok);
+    const again = await runJson(join(dir, 'r.ftr'));
+    expect(again.code).toBe(0);
+    expect(again.cells.get('trained')?.status).toBe('done');
+    expect(readFileSync(tok, 'utf8')).toBe(before);
+    const third = await runJson(join(dir, 'r.ftr'));
+    expect(third.cells.get('trained')?.status).toBe('cached');
   });
 
   it('a cell reading a file its own input writes is a cycle, reported with the file', async () => {

@@ -308,6 +308,7 @@ export const dedupe_near = defineOp({
         const tmp = `${path}.tmp-${process.pid}`;
         await writeFile(tmp, lines.join(''));
         renameSync(tmp, path);
+        await out.wrote?.(path);
         out.note(`wrote ${relative(ctx.baseDir, path)} (${fmt(clusters)} cluster${clusters === 1 ? '' : 's'})`);
       }
 

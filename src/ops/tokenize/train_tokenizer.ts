@@ -35,7 +35,7 @@ export const train_tokenizer = defineOp({
     'Training is Hugging Face\'s BpeTrainer algorithm in TypeScript (WordPiece, like its WordPieceTrainer, is trained as BPE with the `##` prefix and keeps the vocabulary): the vocabulary starts with the special tokens, then the alphabet, then repeatedly adds the merge of the most frequent adjacent pair until it holds `vocab_size` tokens or no pair occurs `min_frequency` times. Ties go to the pair whose texts sort first, so the file is the same byte for byte on every run and machine. ' +
     '`special_tokens` default: bpe `["<|endoftext|>"]`, wordpiece `["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]`; they take ids 0, 1, … in that order, and their text in the corpus is left out of training. ' +
     'Notes: rows and words trained on, vocabulary (specials, alphabet, merges) and why training stopped, the most frequent tokens of the corpus, characters per token on the training text next to cl100k_base, and the file with its sha256. ' +
-    'The file is written when the step runs: a cached step does not write it again, so if you delete it, run with --no-cache.',
+    'A cached run checks the file is still there and unchanged, and trains again when it is not.',
   params: [
     { name: 'path', type: { kind: 'path', access: 'write' }, required: true, positional: true, doc: 'the tokenizer.json to write, relative to the recipe' },
     { name: 'columns', type: { kind: 'columns' }, default: ['text'], doc: 'text columns to train on (each cell a separate text)' },
@@ -121,6 +121,7 @@ export const train_tokenizer = defineOp({
       const tmp = `${abs}.tmp-${process.pid}`;
       await writeFile(tmp, text);
       renameSync(tmp, abs);
+      await out.wrote?.(abs);
 
       // the file as `tokenize` will load it: token counts of the corpus, word by word
       const tok = await buildHfTokenizer(JSON.parse(text), {}, label);
