@@ -16,9 +16,9 @@ import { fit, type EvalRecord, type FitResult, type StepInfo } from './train/tra
 import { classificationMetrics, summary, tokenMetrics, type ClassificationReport } from './train/metrics.js';
 import { encodeSafetensors, readSafetensors } from './safetensors.js';
 
-export interface TrainSettings {
+/** What every training run sets: batches, length, the optimizer and its schedule, the seed. */
+export interface OptimSettings {
   batchSize: number;
-  accumulate: number;
   epochs: number;
   maxSteps?: number;
   lr: number;
@@ -27,6 +27,10 @@ export interface TrainSettings {
   weightDecay: number;
   clipNorm?: number;
   seed: number;
+}
+
+export interface TrainSettings extends OptimSettings {
+  accumulate: number;
   /** early stopping on a validation metric */
   patience?: number;
   metric: string;

@@ -8,6 +8,7 @@ import { tf } from './tf.js';
 import { matmul } from './linear.js';
 import type { ModelConfig } from './config.js';
 import { ParamStore, type Role } from './params.js';
+import { mulberry32 as rng } from './random.js';
 
 export type Task = 'seq_cls' | 'token_cls' | 'lm' | 'mlm' | 'none';
 
@@ -62,12 +63,6 @@ export interface AdapterSpec {
 
 export const ADAPTER = 'default';
 
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 
 /** Paths of a layer's modules, by what they do, for one architecture's naming. */
 function layerPaths(c: ModelConfig, i: number) {

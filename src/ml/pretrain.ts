@@ -8,23 +8,14 @@ import { Transformer } from './model.js';
 import type { ModelConfig } from './config.js';
 import { IGNORE, type Example, type ModelTokenizer } from './data.js';
 import { fit, type FitResult, type StepInfo } from './train/trainer.js';
-import { mulberry32 } from './train/trainer.js';
-import { evaluate, taskLoss } from './finetune.js';
+import { mulberry32 } from './random.js';
+import { evaluate, taskLoss, type OptimSettings } from './finetune.js';
 
-export interface PretrainSpec {
+export interface PretrainSpec extends OptimSettings {
   config: ModelConfig;
   texts: { train: string[]; val: string[] };
   tokenizer: ModelTokenizer;
   maskProb: number;
-  seed: number;
-  batchSize: number;
-  epochs: number;
-  maxSteps?: number;
-  lr: number;
-  schedule: 'constant' | 'linear' | 'cosine';
-  warmup: number;
-  weightDecay: number;
-  clipNorm?: number;
   backend: BackendChoice;
   checkpoint?: { dir: string; key: string; everySteps: number };
   signal?: AbortSignal;

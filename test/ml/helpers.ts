@@ -31,17 +31,7 @@ export function randomModel(family: Family, seed = 1, task: Task = defaultTask(f
   return Transformer.random(tinyConfig(family, over), task, task === 'seq_cls' || task === 'token_cls' ? ['no', 'yes'] : [], seed);
 }
 
-/** mulberry32 floats in [0, 1). */
-export function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rand } from '../../src/ml/random.js';
 
 /** Rows of token ids padded to the longest with `pad`, as a Batch with its attention mask. */
 export function batchOf(rows: number[][], pad = 0): Batch {

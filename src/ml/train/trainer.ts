@@ -9,6 +9,7 @@ import { tf } from '../tf.js';
 import { encodeSafetensors, readSafetensors, type StTensor } from '../safetensors.js';
 import { AdamW, clipByGlobalNorm, globalNorm } from './adamw.js';
 import { lrAt, warmupSteps, type Schedule } from './schedule.js';
+import { mulberry32 } from '../random.js';
 
 export interface StepInfo {
   /** optimizer steps completed, this one included (1-based) */
@@ -114,17 +115,7 @@ export const CHECKPOINT_TENSORS = 'checkpoint.safetensors';
 export const CHECKPOINT_STATE = 'checkpoint.json';
 const FORMAT = 'ftr-train-checkpoint/1';
 
-/** mulberry32: a small, fast 32-bit PRNG, floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** A Fisher–Yates permutation of 0..n-1 from `seed`. */
 export function shuffleOrder(n: number, seed: number): number[] {

@@ -61,7 +61,7 @@ export class LocalModel implements ChatBackend {
 
   async send(body: Record<string, unknown>, signal: AbortSignal): Promise<Completion> {
     const { model, tok, tf } = await this.load();
-    const { mulberry32 } = await import('../../ml/train/trainer.js');
+    const { mulberry32 } = await import('../../ml/random.js');
     const { collate } = await import('../../ml/data.js');
     const temperature = body.temperature as number;
     const rand = mulberry32(body.seed as number);
