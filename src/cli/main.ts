@@ -50,6 +50,8 @@ options (run, check, graph, explain, rejects, annotate):
   --frozen            fail if anything drifted from FILE.lock (run)
   --json              one JSON event per line (run), JSON output (others)
   --reporter KIND     auto | ink | plain | json (run)
+  --backend KIND      TensorFlow.js backend of every training cell: auto | wasm |
+                      cpu | tensorflow (tfjs-node/-gpu, when installed) (run)
 
 permissions (run, check, annotate) — a recipe reads and writes only inside its own folder
 (and reads installed packages through pkg: paths) unless granted more:
@@ -228,6 +230,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             return EXIT.recipe;
           }
         }
+        if (v.backend !== undefined) overrideBackend(graph, v.backend as string);
         return await runCommand(graph, store(), v, shardRows, io);
       }
     }
@@ -376,6 +379,12 @@ function fmtCommand(file: string, check: boolean, io: Io): number {
 function reportDiagnostics(checked: CheckResult, io: Io): number {
   io.err(renderDiagnostics(checked.diagnostics, checked.sources, colorOf(process.stderr)) + '\n\n' + summaryLine(checked.diagnostics, false) + '\n');
   return EXIT.recipe;
+}
+
+/** `ftr run --backend KIND`: every training op's `backend:` set to KIND (a param: it enters the cache keys). */
+function overrideBackend(graph: Graph, kind: string): void {
+  if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(kind)) throw new UsageError('--backend must be auto, wasm, cpu or tensorflow');
+  for (const cell of graph.cells) for (const step of cell.steps) if (step.op.params.some((p) => p.name === 'backend')) step.params = { ...step.params, backend: kind };
 }
 
 function need(rest: string[], n: number, usage: string): string[] {

@@ -191,3 +191,28 @@ export qparts | finetune "m/qa" lora task: generate base: "m/lm-base" max_len: 2
     expect(typeof JSON.parse(gen.out).qa).toBe('string');
   });
 });
+
+describe('ftr run --backend', () => {
+  const dir = tempProject({
+    'data/rows.jsonl': corpus(40, 4),
+    'b.ftr': `recipe be
+source rows = jsonl "data/rows.jsonl"
+cell corpus = rows | train_tokenizer "m/tok.json" model: wordpiece vocab_size: 150 min_frequency: 1
+export corpus | pretrain "m/base" tokenizer: "m/tok.json" hidden: 16 layers: 1 heads: 2 max_len: 16 steps: 3 batch: 8
+`,
+  });
+
+  it('sets every training cell\'s backend, says which one ran, and explains a backend that cannot start', () => {
+    const cpu = ftrProcess(['run', 'b.ftr', '--reporter', 'plain', '--backend', 'cpu'], { cwd: dir });
+    expect(cpu.code, cpu.err).toBe(0);
+    expect(cpu.out).toMatch(/tfjs-backend-cpu/);
+    const wasm = ftrProcess(['run', 'b.ftr', '--reporter', 'plain', '--backend', 'wasm'], { cwd: dir });
+    expect(wasm.out).toMatch(/tfjs-backend-wasm/);
+    const native = ftrProcess(['run', 'b.ftr', '--reporter', 'plain', '--backend', 'tensorflow'], { cwd: dir });
+    expect(native.code).toBe(3);
+    expect(native.out).toMatch(/needs @tensorflow\/tfjs-node or @tensorflow\/tfjs-node-gpu/);
+    const bad = ftrProcess(['run', 'b.ftr', '--backend', 'gpu'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--backend must be auto, wasm, cpu or tensorflow/);
+  });
+});

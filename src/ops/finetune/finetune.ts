@@ -12,6 +12,11 @@ export async function prepare(parts: Record<string, RowSet>, params: Params, ctx
   const { ModelTokenizer } = await import('../../ml/data.js');
   const { baseFingerprint } = await import('../../ml/finetune.js');
   const { readHfConfig } = await import('../../ml/hf.js');
+  const { useBackend } = await import('../../ml/tf.js');
+  // a backend that cannot start is the user's to fix (install tfjs-node, or pick another)
+  await useBackend(params.backend as 'auto').catch((e: Error) => {
+    throw new OpError(e.message);
+  });
   const baseAbs = resolvePath(params.base as string, ctx.baseDir).abs;
   if (!existsSync(baseAbs)) throw new OpError(`base model folder \`${params.base as string}\` does not exist (a \`pretrain\` cell writes one; or download a Hugging Face model folder)`);
   try {

@@ -59,6 +59,10 @@ export const pretrain = defineOp({
       const { runPretrain } = await import('../../ml/pretrain.js');
       const { ModelTokenizer } = await import('../../ml/data.js');
       const { saveHf } = await import('../../ml/hf.js');
+      const { useBackend } = await import('../../ml/tf.js');
+      await useBackend(params.backend as 'auto').catch((e: Error) => {
+        throw new OpError(e.message);
+      });
       const outDir = resolvePath(params.path as string, ctx.baseDir).abs;
       const tokAbs = resolvePath(params.tokenizer as string, ctx.baseDir).abs;
       if (!existsSync(tokAbs)) throw new OpError(`tokenizer \`${params.tokenizer as string}\` does not exist (write it with \`train_tokenizer\`)`);
