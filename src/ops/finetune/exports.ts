@@ -3,11 +3,12 @@
  * AdapterHub adapters, a merged Hugging Face model — and training configs for Axolotl,
  * LLaMA-Factory and torchtune with the dataset in their formats, for users with GPUs.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { OpContext, Params, Row, RowSet, SchemaContext } from '../types.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { TrainedTask } from './train_task.js';
+import { settingsOf, strategyOf } from './shared.js';
 
 // `llama_factory`: a bare word in a recipe (a hyphen would read as a minus)
 export const EXPORTS = ['peft', 'adapterhub', 'merged', 'axolotl', 'llama_factory', 'torchtune'] as const;
@@ -56,7 +57,7 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
   const tensors = taskTensors(model);
   const modulesToSave = headModules(model.params.names('head'));
   const task = model.task as 'seq_cls' | 'token_cls' | 'lm';
-  const spec = (await import('./shared.js')).strategyOf(o.params, o.task.strategy, family);
+  const spec = strategyOf(o.params, o.task.strategy, family);
 
   if (list.includes('peft')) {
     const { writePeftAdapter } = await import('../../ml/export/peft.js');
@@ -98,7 +99,6 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
   }
   if (list.includes('merged')) {
     const dir = join(o.outDir, 'merged');
-    const { readFileSync } = await import('node:fs');
     model.mergeLora(true);
     try {
       files.push(...saveHf(dir, model, { tokenizerJson: readFileSync(join(o.baseAbs, 'tokenizer.json'), 'utf8') }));
@@ -110,11 +110,9 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
   const tools = list.filter((e) => e === 'axolotl' || e === 'llama_factory' || e === 'torchtune').map((e) => (e === 'llama_factory' ? 'llama-factory' : e) as 'axolotl' | 'llama-factory' | 'torchtune');
   if (tools.length) {
     const { exportTrainerConfigs } = await import('../../ml/export/trainer-configs.js');
-    const { settingsOf } = await import('./shared.js');
     const dir = join(o.outDir, 'trainers');
     mkdirSync(join(dir, 'data'), { recursive: true });
     // the dataset as chat records: classification becomes "text → label" turns, generation prompt → response
-    const { writeFileSync } = await import('node:fs');
     const toRecord = (r: Row) => {
       if (o.params.task === 'generate') return { instruction: String(r[o.params.prompt as string] ?? ''), input: '', output: String(r[o.params.response as string] ?? '') };
       const text = String(r[o.params.text as string] ?? '');

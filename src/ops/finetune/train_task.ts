@@ -64,10 +64,9 @@ export async function trainTask(opts: {
   const { strategy, params, examples, ctx } = opts;
   const ml = await import('../../ml/finetune.js');
   const { saveTask } = await import('../../ml/strategy.js');
-  const { saveHf } = await import('../../ml/hf.js');
+  const { readHfConfig, saveHf } = await import('../../ml/hf.js');
   const { balancedClassWeights } = await import('../../ml/losses.js');
   const { formatReport } = await import('../../ml/train/metrics.js');
-  const { readHfConfig } = await import('../../ml/hf.js');
   const { config } = readHfConfig(opts.baseAbs);
   const task = ({ classify: 'seq_cls', tokens: 'token_cls', generate: 'lm' } as const)[params.task as 'classify' | 'tokens' | 'generate'];
   if (task === 'lm' && config.family !== 'gpt2') throw new OpError(`task generate trains a causal LM: the base is a ${config.family} encoder, use a gpt2 base`);
