@@ -27,6 +27,8 @@ export interface CellState extends CellInfo {
   error?: string;
   /** live counters while running; cleared once the cell settles */
   progress?: Progress;
+  /** the running cell's latest log line (a training step: loss, lr, ms/step); cleared once it settles */
+  latest?: string;
 }
 
 export interface LogLine {
@@ -82,6 +84,9 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     }
     case 'log': {
       const log: LogLine = { cell: event.cell, level: event.level, message: event.message };
+      // a running cell's own info lines update in place (a training loop logs every few seconds)
+      const running = event.level === 'info' && state.cells.find((c) => c.name === event.cell)?.status === 'running';
+      if (running) return updateCell(state, event.cell!, (cell) => ({ ...cell, latest: event.message }));
       return { ...state, transcript: [...state.transcript, { kind: 'log', log }] };
     }
     case 'run-end': {
@@ -95,7 +100,10 @@ function applyCellEvent(state: RunState, event: CellEvent): RunState {
   const before = state.cells.find((c) => c.name === event.cell);
   const next = updateCell(state, event.cell, (cell) => {
     const merged: CellState = { ...cell, ...definedFields(event), status: event.status };
-    if (isSettled(event.status)) delete merged.progress;
+    if (isSettled(event.status)) {
+      delete merged.progress;
+      delete merged.latest;
+    }
     return merged;
   });
   // A cell enters the transcript once, when it first settles.

@@ -40,6 +40,13 @@ describe('App', () => {
     expect(cellLine(frame, 'curated')).toMatch(/^ · curated .*queued$/);
   });
 
+  it("shows a running cell's latest log line (a training step) under it", () => {
+    const state = reduce(midRun, { v: 1, type: 'log', cell: 'clean', level: 'info', message: 'lora step 12/40 · loss 0.4821 · 140 ms/step' });
+    const lines = render(<App state={state} />).lastFrame()!.split('\n');
+    const at = lines.findIndex((l) => /^ \S clean /.test(l));
+    expect(lines[at + 1]).toMatch(/lora step 12\/40 · loss 0\.4821/);
+  });
+
   it('advances the spinner with the frame it is given', () => {
     const frame = render(<App state={midRun} spinnerFrame={1} />).lastFrame()!;
     expect(cellLine(frame, 'clean')).toMatch(/^ ⠙ clean/);

@@ -70,6 +70,19 @@ describe('reduce', () => {
     expect(repeated.transcript).toHaveLength(state.transcript.length);
   });
 
+  it("keeps a running cell's latest info line in place instead of the transcript, and drops it when the cell settles", () => {
+    const running = fold(eventsUntil(okRun, (e) => e.type === 'cell' && e.cell === 'curated' && e.status === 'done'));
+    expect(cellOf(running, 'curated').status).toBe('running');
+    const step = (n: number) => ({ v: 1 as const, type: 'log' as const, cell: 'curated', level: 'info' as const, message: `adapter step ${n}/20 · loss 0.5` });
+    const s2 = reduce(reduce(running, step(1)), step(2));
+    expect(cellOf(s2, 'curated').latest).toBe('adapter step 2/20 · loss 0.5');
+    expect(s2.transcript).toHaveLength(running.transcript.length);
+    const done = reduce(s2, { v: 1, type: 'cell', cell: 'curated', status: 'done', rowsOut: 3 });
+    expect(cellOf(done, 'curated').latest).toBeUndefined();
+    // after it settles, its lines go to the transcript again
+    expect(reduce(done, step(3)).transcript.at(-1)).toMatchObject({ kind: 'log' });
+  });
+
   it('adds a cell the run-start did not list', () => {
     const state = fold([runStart, { v: 1, type: 'cell', cell: 'show_1', status: 'done', rowsOut: 5 }]);
     expect(state.cells.at(-1)).toMatchObject({ name: 'show_1', summary: '', status: 'done', rowsOut: 5 });

@@ -115,6 +115,11 @@ function CellDetails({ cell, width, showPreview }: { cell: CellState; width: num
   return (
     <>
       {cell.error ? <Text color="red">{cell.error}</Text> : null}
+      {cell.latest ? (
+        <Text dimColor wrap="truncate-end">
+          {cell.latest}
+        </Text>
+      ) : null}
       {dropped ? <Text>{dropped}</Text> : null}
       {parts ? <Text>{`parts: ${parts}`}</Text> : null}
       {(cell.notes ?? []).map((note, i) => (
