@@ -265,7 +265,8 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         const up = cells.get(ref.cell);
         if (up) datasets[k] = ref.part ? { columns: up.schema.columns, open: up.schema.open } : up.schema;
       }
-      if (diagnostics.length > before) {
+      // an op checks only whole params: an unreadable argument was reported by the parser
+      if (diagnostics.length > before || bound.incomplete) {
         ok = false;
         return;
       }

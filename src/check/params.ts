@@ -34,6 +34,8 @@ export interface Bound {
   spans: Record<string, Span>;
   /** dataset params: name (or name[i]) → ref */
   datasets: Record<string, DatasetRef>;
+  /** an argument the parser could not read (its error is already reported): the params are not whole */
+  incomplete?: boolean;
 }
 
 export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
@@ -217,7 +219,10 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
     ctx.diagnostics.push(diag('E0107', message, e.span, { label: `expected ${describeType(t)}`, notes: [`${spec.name}: ${spec.doc}`], ...extra }));
     return undefined;
   };
-  if (e.kind === 'error') return undefined;
+  if (e.kind === 'error') {
+    out.incomplete = true;
+    return undefined;
+  }
   const c = t.kind === 'column' || t.kind === 'columns' || t.kind === 'dataset' || t.kind === 'enum' || t.kind === 'expr' || t.kind === 'exprs' ? undefined : constant(e, ctx);
   if (c) return coerceValue(t, c.value, e, spec, ctx);
 

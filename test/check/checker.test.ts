@@ -407,3 +407,13 @@ describe('sources at check time', () => {
     expect(cellOf(r, 'a').baseDir).toBe(r.dir);
   });
 });
+
+describe('an argument the parser could not read', () => {
+  it('stops the op from checking half-bound params (found by fuzzing: `write or"out/"` on a split crashed)', () => {
+    const text = readFileSync(join(ROOT, 'examples', 'quickstart.ftr'), 'utf8').replace('| write "out/"', '| write or"out/"');
+    const file = join(ROOT, 'examples', 'broken.ftr');
+    const r = checkRecipe(file, registry, { readFile: (p) => (p === file ? text : readFileSync(p, 'utf8')) });
+    expect(r.graph).toBeUndefined();
+    expect(r.diagnostics.map((d) => d.message).join('\n')).toMatch(/expected an argument, found keyword `or`/);
+  });
+});
