@@ -3,7 +3,7 @@
  * task's small artifact onto it and predict. TASK names a `finetune` cell, its output folder or
  * that folder's name (a `compare` cell's strategies: NAME/STRATEGY).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../check/checker.js';
 import type { Graph } from '../check/graph.js';
@@ -96,7 +96,7 @@ export async function predictCommand(graph: Graph, o: PredictOptions, io: Io): P
     const model = own ?? base;
     if (!own) switcher.load(t.dir);
     const swapMs = performance.now() - s0;
-    const size = m.strategy.strategy === 'full' ? readFileSync(join(t.dir, 'model', 'model.safetensors')).byteLength : readFileSync(join(t.dir, 'adapter.safetensors')).byteLength;
+    const size = statSync(join(t.dir, ...(m.strategy.strategy === 'full' ? ['model', 'model.safetensors'] : ['adapter.safetensors']))).size;
     lines.push(`${name}: ${m.strategy.strategy} ${m.task}, ${(size / 1024).toFixed(1)} KB, ${own ? 'loaded' : 'swapped in'} in ${Math.round(swapMs)} ms`);
     for (const [j, text] of o.texts.entries()) {
       let answer: unknown;

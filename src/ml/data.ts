@@ -56,8 +56,8 @@ export class ModelTokenizer {
   }
 
   /** ids with the tokenizer's special tokens (BERT: [CLS] … [SEP]), cut to maxLen keeping the closing special token */
-  encode(text: string, maxLen: number, pair?: string): { ids: number[]; typeIds: number[] } {
-    const e = this.tok.encode(text, { text_pair: pair ?? null, add_special_tokens: true, return_token_type_ids: true });
+  encode(text: string, maxLen: number): { ids: number[]; typeIds: number[] } {
+    const e = this.tok.encode(text, { add_special_tokens: true, return_token_type_ids: true });
     let ids = e.ids;
     let types = e.token_type_ids ?? ids.map(() => 0);
     if (ids.length > maxLen) {

@@ -4,13 +4,14 @@
  * onto the base by `ftr predict`), or `model/` for a full fine-tune; `metrics.json` always.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpError, type OpContext, type Params } from '../types.js';
 import type { ExampleSet } from './shared.js';
 import { checkpointDir, costOf, fmtBytes, fmtCount, fmtMs, settingsOf, strategyOf } from './shared.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { RunResult } from '../../ml/finetune.js';
+import type { ModelTokenizer } from '../../ml/data.js';
 
 export interface TrainedTask {
   strategy: Strategy;
@@ -55,6 +56,8 @@ export async function trainTask(opts: {
   baseAbs: string;
   baseSha256: string;
   examples: ExampleSet;
+  /** the base model's tokenizer, loaded once by the caller */
+  tok: ModelTokenizer;
   outDir: string;
   ctx: OpContext;
   tokenizerJson: string;
@@ -77,8 +80,7 @@ export async function trainTask(opts: {
   if (strategy === 'prompt') {
     const room = config.maxPositions - (params.virtual_tokens as number);
     if (room < 2) throw new OpError(`virtual_tokens ${params.virtual_tokens as number} leave no room for input in the base model's ${config.maxPositions} positions`);
-    const { ModelTokenizer } = await import('../../ml/data.js');
-    const tok = await ModelTokenizer.fromJson(opts.tokenizerJson, 'tokenizer.json');
+    const tok = opts.tok;
     const cut = (list: typeof examples.train) =>
       list.map((e) => {
         if (e.ids.length <= room) return e;
@@ -147,7 +149,7 @@ export async function trainTask(opts: {
     if (strategy === 'full') {
       const written = saveHf(join(opts.outDir, 'model'), run.model, { tokenizerJson: opts.tokenizerJson });
       files.push(...written);
-      artifactBytes = readFileSync(join(opts.outDir, 'model', 'model.safetensors')).byteLength;
+      artifactBytes = statSync(join(opts.outDir, 'model', 'model.safetensors')).size;
       const mf = join(opts.outDir, 'adapter.json');
       write(mf, JSON.stringify({ format: 'ftr-task/1', ...manifest, trainedBase: [] }, null, 2) + '\n');
       files.push(mf);
