@@ -199,6 +199,12 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
     if (cell) cells.set(name, cell);
   }
 
+  /**
+   * Checks one cell. After an error it goes on with what it knows — an open schema (columns not
+   * checked) where a step's output is unknown — so independent mistakes further down this cell
+   * and in the cells that read it are reported in the same run. A cell with errors is still
+   * returned (`broken`), for its readers; no graph is built while any error stands.
+   */
   function checkCell(d: CellDecl, prefix: string): GraphCell | undefined {
     const { item } = d;
     const stages = item.pipeline.stages;
@@ -206,9 +212,9 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
     let input: DatasetRef | undefined;
     let schema: Schema | undefined;
     let owner = d.name;
-    let ok = true;
     const steps: Step[] = [];
-    const before = diagnostics.length;
+    // what is known after a step that failed: the columns so far, maybe more
+    const unknownAfter = (s: Schema | undefined): Schema => ({ columns: s?.columns ?? [], open: true, parts: s?.parts });
 
     const resolveDataset = (e: Expr): DatasetRef | undefined => {
       const n = dottedName(e);
@@ -218,56 +224,53 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
       }
       return resolveRef(n, e.span, prefix);
     };
+    const schemaOf = (ref: DatasetRef): Schema | undefined => {
+      const up = cells.get(ref.cell);
+      if (!up) return undefined;
+      return ref.part ? { columns: up.schema.columns, open: up.schema.open } : up.schema;
+    };
 
     stages.forEach((stage, index) => {
+      const stepStart = diagnostics.length;
       const ref = index === 0 && stage.args.length === 0 && !registry.has(stage.name) ? refTarget(stage.name, prefix) : undefined;
       if (index === 0 && (ref || (!registry.has(stage.name) && stage.args.length === 0))) {
         input = resolveRef(stage.name, stage.nameSpan, prefix);
-        if (!input) {
-          ok = false;
-          return;
-        }
-        const up = cells.get(input.cell);
-        if (!up) {
-          ok = false; // upstream failed to check: already reported
-          return;
-        }
-        schema = input.part ? { columns: up.schema.columns, open: up.schema.open } : up.schema;
-        owner = input.part ? `${input.cell}.${input.part}` : input.cell;
+        const up = input && schemaOf(input);
+        schema = up ?? unknownAfter(undefined);
+        if (input) owner = input.part ? `${input.cell}.${input.part}` : input.cell;
         return;
       }
       const op = registry.get(stage.name);
       if (!op) {
         const names = [...registry.keys(), ...(index === 0 ? byName.keys() : [])];
-        diagnostics.push(diag('E0101', `unknown op \`${stage.name}\``, stage.nameSpan, { help: didYouMean(stage.name, names), notes: ['`ftr ops` lists every op'] }));
-        ok = false;
+        // `cell b = a keep …`: a cell name followed by an op, with the `|` forgotten
+        const first = stage.args[0];
+        const next = index === 0 && !first?.name && first?.value.kind === 'name' && registry.has(first.value.name) && refTarget(stage.name, prefix) ? first.value.name : undefined;
+        const help = next ? `did you mean \`${stage.name} | ${next}\`?` : didYouMean(stage.name, names);
+        diagnostics.push(diag('E0101', `unknown op \`${stage.name}\``, stage.nameSpan, { help, notes: ['`ftr ops` lists every op'] }));
+        schema = unknownAfter(schema);
         return;
       }
-      if (!ok) return;
       if (op.kind === 'source' && index > 0) {
         diagnostics.push(diag('E0113', `\`${op.name}\` is a source: it starts a pipeline, it cannot follow \`|\``, stage.nameSpan, { help: `make it its own cell: \`source x = ${op.name} …\`` }));
-        ok = false;
+        schema = unknownAfter(schema);
         return;
       }
       if (op.kind !== 'source' && index === 0 && !op.params.some((p) => p.type.kind === 'dataset' || (p.type.kind === 'list' && p.type.of.kind === 'dataset'))) {
         diagnostics.push(diag('E0113', `\`${op.name}\` needs an input`, stage.nameSpan, { help: `start the pipeline with a cell: \`cell ${item.name} = <cell> | ${op.name} …\`` }));
-        ok = false;
+        schema = unknownAfter(schema);
         return;
       }
       if (steps.length && steps[steps.length - 1].op.kind === 'sink') {
         diagnostics.push(diag('E0113', `nothing can follow the sink \`${steps[steps.length - 1].op.name}\``, stage.nameSpan));
-        ok = false;
         return;
       }
-      const bound = bindArgs(op, stage, { input: schema, inputOwner: owner, constants, resolveDataset, diagnostics });
+      const bound = bindArgs(op, stage, { input: schema, inputOwner: owner, constants, constantSpans: paramSpans, resolveDataset, diagnostics });
       const datasets: Record<string, Schema> = {};
-      for (const [k, ref] of Object.entries(bound.datasets)) {
-        const up = cells.get(ref.cell);
-        if (up) datasets[k] = ref.part ? { columns: up.schema.columns, open: up.schema.open } : up.schema;
-      }
+      for (const [k, r] of Object.entries(bound.datasets)) datasets[k] = schemaOf(r) ?? unknownAfter(undefined);
       // an op checks only whole params: an unreadable argument was reported by the parser
-      if (diagnostics.length > before || bound.incomplete) {
-        ok = false;
+      if (bound.incomplete || diagnostics.length > stepStart) {
+        schema = unknownAfter(schema);
         return;
       }
       const out = op.schema({
@@ -284,33 +287,34 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
           diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
         },
       });
-      if (diagnostics.length > before) {
-        ok = false;
-        return;
-      }
-      if (schema?.parts && out.parts && out.parts !== schema.parts) {
-        const source = input && index === 1 ? `\`${input.cell}\`` : 'data that';
+      const mode = op.kind === 'global' ? (op.global?.parts ?? 'each') : undefined;
+      const partsHelp = input && index === 1 && schema?.parts ? `read one part: \`cell ${item.name} = ${input.cell}.${schema.parts[0]} | …\`` : `read one part of a split cell as \`cell.${schema?.parts?.[0] ?? 'train'}\``;
+      if (schema?.parts && (mode === 'refuse' || (out.parts && out.parts !== schema.parts))) {
+        const what = input && index === 1 ? `\`${input.cell}\`, which has` : 'data that already has';
         diagnostics.push(
-          diag('E0115', `\`${op.name}\` cannot run on ${source === 'data that' ? 'data that already has' : `${source}, which has`} parts (${schema.parts.join(', ')})`, stage.nameSpan, {
-            help: input && index === 1 ? `read one part: \`cell ${item.name} = ${input.cell}.${schema.parts[0]} | …\`` : `split once per pipeline; read one part of a split cell as \`cell.${schema.parts[0]}\``,
+          diag('E0115', `\`${op.name}\` cannot run on ${what} parts (${schema.parts.join(', ')})`, stage.nameSpan, {
+            help: mode === 'refuse' ? partsHelp : `split once per pipeline; ${partsHelp}`,
+            notes: mode === 'refuse' ? [`\`${op.name}\` works on one dataset, not on the parts of a split`] : undefined,
           }),
         );
-        ok = false;
-        return;
       }
-      const outSchema: Schema = schema?.parts && !out.parts ? { ...out, parts: schema.parts } : out;
+      if (mode === 'train' && schema?.parts) checkApplyTo(bound.params.apply_to, schema.parts, bound.spans.apply_to ?? stage.span);
+      else if (mode === 'train' && bound.params.apply_to !== undefined) {
+        diagnostics.push(diag('E0116', '`apply_to` picks parts of a split, but the input has no parts', bound.spans.apply_to ?? stage.span, { help: 'remove `apply_to`: every row is used' }));
+      }
+      // ops that merge parts output their own parts or none; every other op keeps its input's parts
+      const outSchema: Schema = mode === 'merge' || !schema?.parts || out.parts ? out : { ...out, parts: schema.parts };
       steps.push({ op, params: bound.params, datasets: bound.datasets, span: stage.span, paramSpans: bound.spans, index, schema: outSchema });
+      // the op's own schema is its best knowledge even when a param was wrong
       schema = outSchema;
       owner = `${d.name} (after ${op.name})`;
     });
-    if (!ok || !schema) return undefined;
-    if (item.keyword === 'source' && steps[0]?.op.kind !== 'source') {
+    if (!schema) return undefined;
+    if (item.keyword === 'source' && registry.get(stages[0].name)?.kind !== 'source') {
       diagnostics.push(diag('E0113', `\`source ${item.name}\` must start with a source op (jsonl, csv, …)`, stages[0].nameSpan, { help: `use \`cell ${item.name} = …\` for a cell that reads other cells` }));
-      return undefined;
     }
-    if (item.keyword === 'export' && steps[steps.length - 1]?.op.kind !== 'sink') {
+    if (item.keyword === 'export' && registry.get(stages[stages.length - 1].name)?.kind !== 'sink') {
       diagnostics.push(diag('E0113', '`export` must end with a sink op such as `write`', item.pipeline.span, { help: 'add `| write "out/"`' }));
-      return undefined;
     }
     const depNames = new Set<string>();
     if (input) depNames.add(input.cell);
@@ -327,6 +331,21 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
       baseDir: d.baseDir,
       summary: summarize(input, steps),
     };
+  }
+
+  /** `apply_to: [train]` of an op in `train` parts mode names parts of its input. */
+  function checkApplyTo(value: unknown, parts: string[], span: Span): void {
+    if (value === undefined) {
+      if (!parts.includes('train')) {
+        diagnostics.push(diag('E0116', `the input is split into ${parts.join(', ')}, none of them \`train\`: say which parts to use`, span, { help: `write \`apply_to: [${parts[0]}]\`` }));
+      }
+      return;
+    }
+    for (const a of value as unknown[]) {
+      if (typeof a !== 'string' || !parts.includes(a)) {
+        diagnostics.push(diag('E0203', `unknown part \`${String(a)}\``, span, { notes: [`parts of the input: ${parts.join(', ')}`], help: didYouMean(String(a), parts) ?? `pick from ${parts.join(', ')}` }));
+      }
+    }
   }
 
   function resolveRef(name: string, span: Span, prefix: string): DatasetRef | undefined {

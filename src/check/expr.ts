@@ -2,7 +2,7 @@
  * Row expressions (`len(text) >= 20 and not missing(label)`): type-checked against a schema,
  * lowered to a span-free IR that goes into cache keys, and compiled to closures for the runtime.
  */
-import type { Expr } from '../parser/ast.js';
+import type { Expr, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
 import type { ColType, Schema } from '../ops/types.js';
@@ -30,18 +30,18 @@ const str = (v: unknown) => (v === null || v === undefined ? '' : typeof v === '
 const wordRe = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
 
 export const FUNCTIONS: Record<string, FnSpec> = {
-  len: { args: [['any']], returns: 'number', doc: 'length in characters (code points) of a string, or items of a list', impl: (v) => (Array.isArray(v) ? v.length : [...str(v)].length) },
-  words: { args: [['any']], returns: 'number', doc: 'number of words in a string', impl: (v) => str(v).match(wordRe)?.length ?? 0 },
+  len: { args: [['string', 'list']], returns: 'number', doc: 'length in characters (code points) of a string, or items of a list', impl: (v) => (Array.isArray(v) ? v.length : [...str(v)].length) },
+  words: { args: [['string']], returns: 'number', doc: 'number of words in a string', impl: (v) => str(v).match(wordRe)?.length ?? 0 },
   missing: { args: [['any']], returns: 'bool', doc: 'true for null, absent, blank strings and empty lists', impl: isMissing },
   present: { args: [['any']], returns: 'bool', doc: 'not missing(x)', impl: (v) => !isMissing(v) },
-  lower: { args: [['any']], returns: 'string', doc: 'lowercase string', impl: (v) => str(v).toLowerCase() },
-  upper: { args: [['any']], returns: 'string', doc: 'uppercase string', impl: (v) => str(v).toUpperCase() },
-  trim: { args: [['any']], returns: 'string', doc: 'string without leading/trailing whitespace', impl: (v) => str(v).trim() },
+  lower: { args: [['string']], returns: 'string', doc: 'lowercase string', impl: (v) => str(v).toLowerCase() },
+  upper: { args: [['string']], returns: 'string', doc: 'uppercase string', impl: (v) => str(v).toUpperCase() },
+  trim: { args: [['string']], returns: 'string', doc: 'string without leading/trailing whitespace', impl: (v) => str(v).trim() },
   str: { args: [['any']], returns: 'string', doc: 'value as a string', impl: str },
   num: { args: [['any']], returns: 'number', doc: 'value as a number (null when not numeric)', impl: (v) => { const n = Number(v); return v === null || v === '' || Number.isNaN(n) ? null : n; } },
-  contains: { args: [['any'], ['any']], returns: 'bool', doc: 'substring (strings) or member (lists) test', impl: (a, b) => (Array.isArray(a) ? a.includes(b) : str(a).includes(str(b))) },
-  starts_with: { args: [['any'], ['string']], returns: 'bool', doc: 'prefix test', impl: (a, b) => str(a).startsWith(str(b)) },
-  ends_with: { args: [['any'], ['string']], returns: 'bool', doc: 'suffix test', impl: (a, b) => str(a).endsWith(str(b)) },
+  contains: { args: [['string', 'list'], ['any']], returns: 'bool', doc: 'substring (strings) or member (lists) test', impl: (a, b) => (Array.isArray(a) ? a.includes(b) : str(a).includes(str(b))) },
+  starts_with: { args: [['string'], ['string']], returns: 'bool', doc: 'prefix test', impl: (a, b) => str(a).startsWith(str(b)) },
+  ends_with: { args: [['string'], ['string']], returns: 'bool', doc: 'suffix test', impl: (a, b) => str(a).endsWith(str(b)) },
   coalesce: { args: [['any'], ['any']], returns: 'any', doc: 'first argument unless missing, else the second', impl: (a, b) => (isMissing(a) ? b : a) },
 };
 
@@ -49,13 +49,15 @@ export interface ExprScope {
   schema: Schema;
   /** recipe params visible as constants */
   constants: Map<string, unknown>;
+  /** where each recipe param is declared, so a type error can point at its definition */
+  constantSpans?: Map<string, Span>;
   diagnostics: Diagnostic[];
   /** what the schema belongs to, for messages ("not a column of `clean`") */
   owner: string;
 }
 
 /** Check an expression and lower it to IR; errors go to scope.diagnostics. */
-export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T } {
+export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T; param?: string } {
   const err = (d: Diagnostic) => {
     scope.diagnostics.push(d);
     return { ir: { k: 'lit', value: null } as ExprIR, type: 'any' as T };
@@ -83,7 +85,7 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T } {
       if (col) return { ir: { k: 'col', name: e.name }, type: col.type };
       if (scope.constants.has(e.name)) {
         const v = scope.constants.get(e.name);
-        return { ir: constantIR(v), type: typeOfValue(v) };
+        return { ir: constantIR(v), type: typeOfValue(v), param: e.name };
       }
       if (scope.schema.open) return { ir: { k: 'col', name: e.name }, type: 'any' };
       const names = scope.schema.columns.map((c) => c.name);
@@ -106,7 +108,8 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T } {
       const args = e.args.map((a, i) => {
         const r = checkExpr(a.value, scope);
         if (!accepts(fn.args[i], r.type)) {
-          scope.diagnostics.push(diag('E0204', `argument ${i + 1} of \`${e.callee}\` must be ${fn.args[i].join(' or ')}, found ${r.type}`, a.span));
+          const help = fn.args[i].includes('string') && r.type === 'number' ? `make it a string first: \`${e.callee}(str(…))\`` : undefined;
+          scope.diagnostics.push(diag('E0204', `argument ${i + 1} of \`${e.callee}\` must be ${fn.args[i].join(' or ')}, found ${r.type}`, a.span, { notes: paramSite(scope, r), help }));
         }
         return r.ir;
       });
@@ -135,13 +138,20 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T } {
         case '<':
         case '<=':
         case '>':
-        case '>=':
-          for (const [side, t] of [[e.left, l.type], [e.right, r.type]] as const) {
-            if (!accepts(['number', 'string'], t)) scope.diagnostics.push(diag('E0204', `cannot order ${t} values`, side.span));
+        case '>=': {
+          let orderable = true;
+          for (const [side, t] of [[e.left, l], [e.right, r]] as const) {
+            if (!accepts(['number', 'string'], t.type)) {
+              scope.diagnostics.push(diag('E0204', `cannot order ${t.type} values`, side.span, { notes: paramSite(scope, t) }));
+              orderable = false;
+            }
           }
+          if (orderable) mismatch(e, l, r, scope);
           return { ir, type: 'bool' };
+        }
         case '==':
         case '!=':
+          mismatch(e, l, r, scope);
           return { ir, type: 'bool' };
         case '+':
           return { ir, type: l.type === 'string' || r.type === 'string' ? 'string' : l.type === 'number' && r.type === 'number' ? 'number' : 'any' };
@@ -166,6 +176,34 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T } {
     case 'error':
       return { ir: { k: 'lit', value: null }, type: 'any' };
   }
+}
+
+type Typed = { type: T; param?: string };
+
+/** Where a recipe param that gave an operand its type is declared. */
+function paramSite(scope: ExprScope, t: Typed): string[] | undefined {
+  if (!t.param) return undefined;
+  const at = scope.constantSpans?.get(t.param);
+  return [`\`${t.param}\` is ${t.type === 'any' ? 'a param' : `a ${t.type}`}${at ? `, declared at ${at.file}:${at.start.line}:${at.start.col}` : ''}`];
+}
+
+/**
+ * Comparing values of two different known types is never what a recipe means: `len(text) > "ten"`
+ * would drop every row, `n == "3"` never holds. Columns of unknown type (`any`) and null pass.
+ */
+function mismatch(e: Extract<Expr, { kind: 'binary' }>, l: Typed, r: Typed, scope: ExprScope): void {
+  const concrete = (t: T) => t === 'number' || t === 'string' || t === 'bool';
+  if (!concrete(l.type) || !concrete(r.type) || l.type === r.type) return;
+  const notes = [...(paramSite(scope, l) ?? []), ...(paramSite(scope, r) ?? [])];
+  const numberSide = l.type === 'number' ? r : r.type === 'number' ? l : undefined;
+  const help = numberSide?.param && numberSide.type === 'string' ? `declare \`${numberSide.param}\` as a number: \`param ${numberSide.param} = 10\`` : l.type === 'number' || r.type === 'number' ? 'convert one side: `num(x)` or `str(x)`' : undefined;
+  scope.diagnostics.push(
+    diag('E0204', `\`${e.op}\` compares a ${l.type} with a ${r.type}`, e.span, {
+      label: e.op === '==' ? 'never true' : e.op === '!=' ? 'always true' : 'compared as text, not as numbers',
+      notes: notes.length ? notes : undefined,
+      help,
+    }),
+  );
 }
 
 function accepts(allowed: T[], t: T): boolean {

@@ -27,6 +27,10 @@ export interface BindContext {
   diagnostics: Diagnostic[];
   /** words the op understands bare (enum values, switches), for did-you-mean on a column miss */
   hints?: string[];
+  /** the op being bound, for messages */
+  op?: string;
+  /** where each recipe param is declared, for messages about its value */
+  constantSpans?: Map<string, Span>;
 }
 
 export interface Bound {
@@ -39,7 +43,7 @@ export interface Bound {
 }
 
 export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
-  const ctx: BindContext = { ...outer, hints: [...enumValues(op.params), ...op.params.filter((p) => p.type.kind === 'bool').map((p) => p.name)] };
+  const ctx: BindContext = { ...outer, op: op.name, hints: [...enumValues(op.params), ...op.params.filter((p) => p.type.kind === 'bool').map((p) => p.name)] };
   const out: Bound = { params: {}, spans: {}, datasets: {} };
   const raw = new Map<ParamSpec, Arg[]>();
   const specs = op.params;
@@ -269,7 +273,7 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
       if (e.kind === 'string') return { regex: e.value, flags: '' };
       return fail(`\`${spec.name}\` must be a regex like /refund/i, found ${exprWhat(e)}`);
     case 'expr': {
-      const scope: ExprScope = { schema: ctx.input ?? { columns: [] }, constants: ctx.constants, diagnostics: ctx.diagnostics, owner: ctx.inputOwner };
+      const scope: ExprScope = { schema: ctx.input ?? { columns: [] }, constants: ctx.constants, constantSpans: ctx.constantSpans, diagnostics: ctx.diagnostics, owner: ctx.inputOwner };
       const { ir, type } = checkExpr(e, scope);
       if (t.returns === 'bool' && !['bool', 'any', 'null'].includes(type)) {
         ctx.diagnostics.push(diag('E0204', `\`${spec.name}\` must be a condition (true/false), but this is a ${type}`, e.span, { help: 'compare it: `len(text) > 20`, `label == "spam"`, `missing(text)`' }));
@@ -291,7 +295,7 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
           ctx.diagnostics.push(diag('E0112', `\`${entry.name}\` is given twice`, entry.nameSpan));
           continue;
         }
-        const { ir, type } = checkExpr(entry.value, { schema: { ...base, columns }, constants: ctx.constants, diagnostics: ctx.diagnostics, owner: ctx.inputOwner });
+        const { ir, type } = checkExpr(entry.value, { schema: { ...base, columns }, constants: ctx.constants, constantSpans: ctx.constantSpans, diagnostics: ctx.diagnostics, owner: ctx.inputOwner });
         exprs.set(entry.name, ir);
         const col = { name: entry.name, type: type === 'regex' || type === 'null' ? ('any' as const) : type };
         const at = columns.findIndex((c) => c.name === entry.name);
@@ -336,7 +340,7 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
     case 'ratios':
       return checkRatios(t, e, spec, ctx);
     case 'rules': {
-      const scope: ExprScope = { schema: ctx.input ?? { columns: [] }, constants: ctx.constants, diagnostics: ctx.diagnostics, owner: ctx.inputOwner };
+      const scope: ExprScope = { schema: ctx.input ?? { columns: [] }, constants: ctx.constants, constantSpans: ctx.constantSpans, diagnostics: ctx.diagnostics, owner: ctx.inputOwner };
       return checkRules(t.clauses ?? ['rule'], e, spec, key, { scope, diagnostics: ctx.diagnostics, spans: out.spans, literal: (x) => literal(x, ctx, true) });
     }
     case 'list': {
@@ -466,7 +470,7 @@ function checkRatios(t: Extract<ParamType, { kind: 'ratios' }>, e: Expr, spec: P
   if (Math.abs(sum - 1) > 1e-9) {
     const shown = entries.map(([, v]) => (v.kind === 'unit' ? v.raw : (v as { raw?: string }).raw ?? '?')).join(' + ');
     ctx.diagnostics.push(
-      diag('E0104', `${spec.name === 'ratios' ? 'split ' : ''}percentages add up to ${fmtPct(sum)}`, e.span, {
+      diag('E0104', `${ctx.op ? `\`${ctx.op}\` ` : ''}percentages add up to ${fmtPct(sum)}`, e.span, {
         label: `${shown} = ${fmtPct(sum)}`,
         help: 'make them add up to 100%',
       }),

@@ -1,6 +1,8 @@
 /** Small helpers shared by op modules: column checks and field-path access. */
+import { existsSync, statSync } from 'node:fs';
 import type { Column, ColType, ParamSpec, SchemaContext } from './types.js';
 import { didYouMean } from '../parser/suggest.js';
+import { resolvePath } from './sources/files.js';
 
 /** Report columns that the input does not have (defaults are not checked by the binder). */
 export function requireColumns(ctx: SchemaContext, param: string, columns: string[]): void {
@@ -87,4 +89,30 @@ export function pathsOf(spec: ParamSpec, value: unknown): { paths: string[]; acc
   if (t.kind !== 'path') return undefined;
   const values = Array.isArray(value) ? value : [value];
   return { paths: values.filter((v): v is string => typeof v === 'string'), access: t.access ?? 'read' };
+}
+
+/** The files a model folder must hold to be loaded (weights, architecture, tokenizer). */
+export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
+
+/**
+ * A model folder named by `param`, checked before any data is read: a file where a folder is
+ * expected, or a folder without the files a load needs, fails `ftr check` instead of the run.
+ * A folder another cell writes (pretrain) is not checked: it does not exist yet.
+ */
+export function checkModelFolder(ctx: SchemaContext, param: string, what = 'the model'): void {
+  const dir = ctx.params[param];
+  if (typeof dir !== 'string') return;
+  const { abs } = resolvePath(dir, ctx.baseDir);
+  if (ctx.producer?.(abs) || !existsSync(abs)) return;
+  if (!statSync(abs).isDirectory()) {
+    ctx.error(param, `\`${dir}\` is a file; ${what} is a folder`, { help: `name the folder holding ${MODEL_FILES.join(', ')}` });
+    return;
+  }
+  const missing = MODEL_FILES.filter((f) => !existsSync(`${abs}/${f}`));
+  if (missing.length) {
+    ctx.error(param, `\`${dir}\` has no ${missing.join(', ')}`, {
+      notes: [`${what} is loaded from ${MODEL_FILES.join(', ')}`],
+      help: missing.includes('tokenizer.json') && missing.length === 1 ? "copy the model's tokenizer.json into the folder, or train one with `train_tokenizer`" : 'name a folder a `pretrain` cell wrote, or a Hugging Face model folder',
+    });
+  }
 }

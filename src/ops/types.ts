@@ -204,14 +204,34 @@ export interface GlobalOutput {
   wrote?(absPath: string): Promise<void>;
 }
 
+/**
+ * What a global op does with a dataset that has parts (after `split`). The executor implements
+ * every mode once; an op never handles a missing part name itself.
+ * - `each` (default): runs on every part on its own; its rows stay in their part.
+ * - `train`: like `each`, but only on the parts named by the op's `apply_to` param (default
+ *   `[train]`); the other parts pass through unchanged (resampling must not touch evaluation parts).
+ * - `across`: runs once over every part together (in part order); each row it emits goes back to
+ *   the part its input row came from (dedupe keeps parts disjoint; data-derived thresholds are the
+ *   same for every part).
+ * - `all`: gets every part by name in `extra` (`part:<name>`) and emits rows to a named part
+ *   itself (ops that compare parts: a leakage audit).
+ * - `merge`: the parts are concatenated into one dataset; the output has the op's own parts
+ *   (split) or none (concat).
+ * - `refuse`: the checker asks for one part (`cell.train`).
+ */
+export type PartsMode = 'each' | 'train' | 'across' | 'all' | 'merge' | 'refuse';
+
+export const PARTS_MODES: readonly PartsMode[] = ['each', 'train', 'across', 'all', 'merge', 'refuse'];
+
+/** The `apply_to` param of ops in `train` parts mode. */
+export const APPLY_TO_PARAM: ParamSpec = {
+  name: 'apply_to',
+  type: { kind: 'list', of: { kind: 'any' } },
+  doc: 'parts of a split input to apply the op to (default [train]); the other parts pass through unchanged',
+};
+
 export interface GlobalImpl {
-  /**
-   * `each` (default): called once per input part, rows emitted to that part.
-   * `merge`: called once on all parts concatenated (or emitting to the op's own declared parts).
-   * `all`: called once with every part in `extra` as `part:<name>` (input = all rows); rows are
-   * emitted to a named input part — for ops that compare parts (a leakage audit).
-   */
-  parts?: 'each' | 'merge' | 'all';
+  parts?: PartsMode;
   run(input: RowSet, params: Params, ctx: OpContext, out: GlobalOutput, extra: Record<string, RowSet>): Promise<void>;
 }
 

@@ -4,7 +4,7 @@
  */
 import { join, relative, resolve } from 'node:path';
 import type { Graph, GraphCell, Step } from '../check/graph.js';
-import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
+import { Drop, OpError, type GlobalOutput, type PartsMode, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
 import type { Listener, Row, RunEvent } from './events.js';
 import { keyOf, sha256 } from './hash.js';
 import { ftrVersion } from './lockfile.js';
@@ -409,42 +409,46 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const dropped: Record<string, number> = {};
     const notes: string[] = [];
     const files: { path: string; sha256: string }[] = [];
-    const mode = op.global!.parts ?? 'each';
-    const declared = mode === 'all' && input ? Object.keys(input.parts) : step.schema.parts;
-    if (mode === 'all' && input) for (const [p, shards] of Object.entries(input.parts)) extra[`part:${p}`] = rowSet(store, shards);
-    const groups: [string, ShardRef[]][] = !input
-      ? [[MAIN_PART, []]]
-      : mode === 'each'
-        ? Object.entries(input.parts)
-        : [[MAIN_PART, Object.values(input.parts).flat()]];
+    const plan = partsPlan(op.global!.parts ?? 'each', input, step);
+    if (plan.mode === 'all') for (const [p, shards] of Object.entries(input!.parts)) extra[`part:${p}`] = rowSet(store, shards);
     let emitted = 0;
-    for (const [part, shards] of groups) {
+    const write = async (row: Row, part: string) => {
+      let w = writers.get(part);
+      if (!w) writers.set(part, (w = new ShardWriter(store, shardRows)));
+      await w.add(row);
+      ctx.progress(++emitted);
+    };
+    for (const group of plan.groups) {
+      if (group.passThrough) {
+        for await (const row of rowSet(store, group.shards).rows()) await write(row, group.part);
+        notes.push(`${group.part}: passed through unchanged (apply_to: [${plan.applyTo!.join(', ')}])`);
+        continue;
+      }
+      const tagged = plan.mode === 'across' ? taggedRowSet(store, input!) : rowSet(store, group.shards);
       const out: GlobalOutput = {
         async emit(row: Row, target?: string) {
           if (signal.aborted) throw new InterruptedError();
-          const name = declared ? target! : part;
-          if (declared && !declared.includes(name)) throw new OpError(`${op.name} emitted a row to unknown part ${name}`);
-          let w = writers.get(name);
-          if (!w) writers.set(name, (w = new ShardWriter(store, shardRows)));
-          await w.add(row);
-          ctx.progress(++emitted);
+          await write(row, routeRow(op.name, plan, group.part, row, target));
         },
         async drop(row: Row, reason: string, detail?: string) {
           await bad.add({ step: op.name, reason, detail, id: row.id, row });
           dropped[reason] = (dropped[reason] ?? 0) + 1;
         },
         note(line: string) {
-          notes.push(line);
+          // one op call per part: say which part a line is about
+          notes.push(plan.groups.length > 1 ? `${group.part}: ${line}` : line);
         },
         async wrote(abs: string) {
           files.push({ path: relative(cell.baseDir, abs), sha256: await store.fileHash(abs) });
         },
       };
-      await op.global!.run(rowSet(store, shards), step.params, ctx, out, extra);
+      await op.global!.run(tagged, step.params, ctx, out, extra);
     }
     ctx.done();
     const output: Manifest = { parts: {} };
-    for (const name of declared ?? groups.map(([p]) => p)) output.parts[name] = writers.has(name) ? await writers.get(name)!.close() : [];
+    for (const name of plan.outParts) output.parts[name] = writers.has(name) ? await writers.get(name)!.close() : [];
+    const stray = [...writers.keys()].filter((p) => !plan.outParts.includes(p));
+    if (stray.length) throw new Error(`${op.name} emitted rows to ${stray.map((p) => `\`${p}\``).join(', ')}, which the checker did not declare (parts: ${plan.outParts.join(', ')})`);
     return { preimage, output, rejects: await bad.close(), dropped, notes, files: files.length ? files : undefined };
   }
 
@@ -514,6 +518,76 @@ export async function lookupStage(store: Store, key: string, stage: Stage, baseD
     }
   }
   return hit;
+}
+
+/** Where a global op's rows come from and go to, by its parts mode (see `PartsMode`). */
+interface PartsPlan {
+  mode: PartsMode;
+  /** one op call per group (`passThrough`: copied unchanged, no call) */
+  groups: { part: string; shards: ShardRef[]; passThrough?: boolean }[];
+  /** the output's parts, in order */
+  outParts: string[];
+  applyTo?: string[];
+}
+
+export function partsPlan(mode: PartsMode, input: Manifest | undefined, step: Step): PartsPlan {
+  if (!input) return { mode, groups: [{ part: MAIN_PART, shards: [] }], outParts: step.schema.parts ?? [MAIN_PART] };
+  const inParts = Object.keys(input.parts);
+  const all = Object.values(input.parts).flat();
+  switch (mode) {
+    case 'merge':
+      return { mode, groups: [{ part: MAIN_PART, shards: all }], outParts: step.schema.parts ?? [MAIN_PART] };
+    case 'across':
+    case 'all':
+    case 'refuse':
+      return { mode, groups: [{ part: MAIN_PART, shards: all }], outParts: inParts };
+    case 'train': {
+      const named = !!step.schema.parts;
+      const applyTo = named ? ((step.params.apply_to as string[] | undefined) ?? ['train']) : undefined;
+      const groups = Object.entries(input.parts).map(([part, shards]) => ({ part, shards, passThrough: applyTo ? !applyTo.includes(part) : false }));
+      return { mode, groups, outParts: inParts, applyTo };
+    }
+    case 'each':
+      return { mode, groups: Object.entries(input.parts).map(([part, shards]) => ({ part, shards })), outParts: inParts };
+  }
+}
+
+/** The part of a dataset a row was read from, in `across` mode; kept by `{ ...row }` copies, never serialised. */
+const PART_OF = Symbol('ftr.part');
+
+/** Every part's rows in part order, each tagged with its part. */
+function taggedRowSet(store: Store, input: Manifest): RowSet {
+  return {
+    count: manifestRows(input),
+    async *rows() {
+      for (const [part, shards] of Object.entries(input.parts)) {
+        for (const s of shards) {
+          for await (const row of store.readShard(s)) {
+            (row as Record<symbol, unknown>)[PART_OF] = part;
+            yield row;
+          }
+        }
+      }
+    },
+  };
+}
+
+/** The part an emitted row goes to. */
+function routeRow(op: string, plan: PartsPlan, part: string, row: Row, target: string | undefined): string {
+  switch (plan.mode) {
+    case 'across': {
+      const from = (row as Record<symbol, unknown>)[PART_OF];
+      if (typeof from !== 'string') throw new Error(`${op} emitted a row that was not read from its input (parts mode \`across\` routes each row to the part it came from)`);
+      return from;
+    }
+    case 'all':
+    case 'merge':
+      if (target !== undefined) return target;
+      if (plan.outParts.length === 1) return plan.outParts[0];
+      throw new Error(`${op} emitted a row without naming one of the parts ${plan.outParts.join(', ')}`);
+    default:
+      return part;
+  }
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {

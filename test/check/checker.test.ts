@@ -213,7 +213,7 @@ describe('split percentages (E0104)', () => {
     expect([d.code, range(d), d.message, d.label, d.help]).toEqual([
       'E0104',
       '3:20-3:30',
-      'split percentages add up to 95%',
+      '`split` percentages add up to 95%',
       '80% + 10% + 5% = 95%',
       'make them add up to 100%',
     ]);
@@ -221,7 +221,7 @@ describe('split percentages (E0104)', () => {
 
   it('named parts that add up to more than 100%', () => {
     const d = check(HEAD + 'cell a = t | split { train: 70%, dev: 20%, test: 15% }').only();
-    expect([d.code, d.message, d.label]).toEqual(['E0104', 'split percentages add up to 105%', '70% + 20% + 15% = 105%']);
+    expect([d.code, d.message, d.label]).toEqual(['E0104', '`split` percentages add up to 105%', '70% + 20% + 15% = 105%']);
   });
 
   it('more bare percentages than default part names', () => {

@@ -127,6 +127,7 @@ export const annotate = defineOp({
     return { ...input, columns: [...input.columns.filter((c) => !names.has(c.name)), ...out] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const { rules } = params.rules as RulesValue;
       const method = params.method as Method;

@@ -310,6 +310,7 @@ export const consensus = defineOp({
     return { columns: [{ name: 'id', type: 'string' }, { name: 'item', type: 'string' }, ...(textCol ? [{ name: 'text', type: 'string' as const }] : []), ...out] };
   },
   global: {
+    parts: 'each',
     async run(input, params, ctx, out, extra) {
       const method = params.method as Method;
       const itemCol = params.item as string;

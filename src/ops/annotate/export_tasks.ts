@@ -47,6 +47,10 @@ export const export_tasks = defineOp({
       const c = ctx.params[p] as string;
       if (!input.open && !names.includes(c)) ctx.error(p, `unknown column \`${c}\``, { notes: [`columns: ${names.join(', ')}`], help: didYouMean(c, names) ?? `set \`${p}:\` to the column holding the ${p}` });
     }
+    const path = ctx.params.path as string;
+    if (input.parts && input.parts.length > 1 && isFilePath(path, EXPORT_EXTENSION[ctx.params.format as ExportFormat])) {
+      ctx.error('path', `\`${path}\` names one file, but the data has parts (${input.parts.join(', ')})`, { help: `write to a folder (\`"${path.replace(/\.[^./]*$/, '')}/"\`): one file per part` });
+    }
     return input;
   },
   sink: {

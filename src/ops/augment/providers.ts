@@ -12,6 +12,7 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpError, type ParamSpec, type Params, type SchemaContext } from '../types.js';
+import { checkModelFolder } from '../common.js';
 import { canonicalJson, sha256 } from '../../runtime/hash.js';
 import { isSecretRef, redact, resolveSecret } from '../../runtime/secrets.js';
 import { backoffMs, retryAfterMs } from '../sources/http.js';
@@ -86,6 +87,7 @@ export function checkProviderParams(ctx: SchemaContext): void {
   if (ctx.params.provider === 'local') {
     if (ctx.params.model_dir === undefined) ctx.error('model_dir', 'provider local needs `model_dir:`', { help: 'name a GPT-2-family model folder: `model_dir: "models/gpt2"`' });
     if (ctx.params.model !== undefined) ctx.error('model', '`model:` names a server\'s model; provider local reads `model_dir:`');
+    checkModelFolder(ctx, 'model_dir', 'a local model');
     return;
   }
   if (ctx.params.model_dir !== undefined) ctx.error('model_dir', '`model_dir:` is for provider local', { help: 'add `provider: local`, or name the server\'s model with `model:`' });

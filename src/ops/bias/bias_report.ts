@@ -39,6 +39,7 @@ export const bias_report = defineOp({
     return input;
   },
   global: {
+    parts: 'each',
     async run(input, params, ctx, out) {
       const columns = ctx.schema.columns.map((c) => c.name);
       const by = (params.by as string[] | undefined) ?? AUTO_DIMS.filter((d) => columns.includes(d));

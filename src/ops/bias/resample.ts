@@ -1,5 +1,5 @@
 import { prng } from '../../runtime/hash.js';
-import { defineOp } from '../types.js';
+import { APPLY_TO_PARAM, defineOp } from '../types.js';
 import { rootOf } from './counterfactual.js';
 import { Cells, fmtInt, groupOf, labelOf, rateLines, table } from './metrics.js';
 import { checkMitigation, MITIGATION_PARAMS, positiveOf } from './reweigh.js';
@@ -50,10 +50,12 @@ export const resample = defineOp({
   doc: [
     '`resample gender label` (`target: parity`, the default) resizes every (group, label) cell to n_g·n_y / n, the uniform sampling of Kamiran & Calders (2012): each group keeps its size (largest remainder per group) and gets the label distribution of the whole, so label rates are equal across groups up to rounding (a group lacking a label entirely shares its rows among the labels it has). `target: equal` resizes every cell of groups × labels to the same size (`size`, default rows / non-empty cells).',
     'A cell is shrunk by keeping a seeded random subset; the other rows go to the rejects with reason "resample". A cell is grown by keeping all its rows and adding copies: whole rounds of every row, then a seeded random subset for the rest. A copy is the row with id `<id>#dup<k>` and `parent` = the original\'s id (or its own `parent`), so `split group: parent` keeps copies with their original. An empty cell cannot grow (a note says so).',
+    'On a split input only the parts in `apply_to` are resampled (default `[train]`): evaluation parts keep their real distribution. ' +
     'Groups come from the `group` column as in `bias_report` (a list from bias_detect: [] → none, several → mixed). Notes: cell sizes before, target and after, and label rates per group before and after with SPD and DI.',
   ].join(' '),
   params: [
     ...MITIGATION_PARAMS,
+    APPLY_TO_PARAM,
     { name: 'target', type: { kind: 'enum', values: ['parity', 'equal'] }, default: 'parity', doc: 'parity: cells to n_g·n_y/n (equal label rates); equal: every cell the same size' },
     { name: 'size', type: { kind: 'count', min: 0 }, doc: 'cell size for `target: equal` (default: rows / non-empty cells)' },
   ],
@@ -65,6 +67,7 @@ export const resample = defineOp({
     return input.columns.some((c) => c.name === 'parent') ? input : { ...input, columns: [...input.columns, { name: 'parent', type: 'string' }] };
   },
   global: {
+    parts: 'train',
     async run(input, params, ctx, out) {
       const group = params.group as string;
       const label = params.label as string;

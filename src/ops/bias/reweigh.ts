@@ -49,6 +49,7 @@ export const reweigh = defineOp({
     return { ...ctx.input!, columns: [...ctx.input!.columns.filter((c) => c.name !== col), { name: col, type: 'number' }] };
   },
   global: {
+    parts: 'each',
     async run(input, params, ctx, out) {
       const group = params.group as string;
       const label = params.label as string;

@@ -162,6 +162,7 @@ export const boilerplate = defineOp({
     return ctx.input!;
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const pats = params.patterns as RegexValue[];
       const o: BoilerplateOptions = {

@@ -261,6 +261,7 @@ export const fix_unicode = defineOp({
     return ctx.input!;
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const o = params as unknown as FixUnicodeOptions;
       const cols = params.columns as string[] | undefined;

@@ -161,6 +161,7 @@ export const mask_pii = defineOp({
     return { ...input, columns: [...input.columns.filter((c) => c.name !== col), { name: col, type: 'list' }] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const kinds = PII_KINDS.filter((k) => (params.kinds as string[]).includes(k));
       const placeholders = { ...DEFAULT_PLACEHOLDERS, ...((params.placeholders as Record<PiiKind, string> | undefined) ?? {}) };

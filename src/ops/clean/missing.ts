@@ -103,6 +103,7 @@ export const missing = defineOp({
     return outputSchema(ctx, input.columns, policies);
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       // in the schema's column order (a record's own order is not part of the cache key)
       const order = ctx.schema.columns.map((c) => c.name);

@@ -10,6 +10,11 @@ export const concat = defineOp({
   describe: (p) => `concat ${(p.cells as string[]).join(', ')}`,
   schema(ctx) {
     const columns: Column[] = [...(ctx.input?.columns ?? [])];
+    // appending a split cell would silently lose which row was in which part
+    (ctx.params.cells as string[]).forEach((name, i) => {
+      const parts = ctx.datasets[`cells[${i}]`]?.parts;
+      if (parts) ctx.error('cells', `\`${name}\` is split into ${parts.join(', ')}: concat joins whole datasets`, { help: `name one part: \`${name}.${parts[0]}\`` });
+    });
     for (const s of Object.values(ctx.datasets)) {
       for (const c of s.columns) {
         const have = columns.find((x) => x.name === c.name);
@@ -20,7 +25,7 @@ export const concat = defineOp({
     return { columns, open: ctx.input?.open || Object.values(ctx.datasets).some((s) => s.open) || undefined };
   },
   global: {
-    parts: 'merge',
+    parts: 'refuse',
     async run(input, params, ctx, out, extra) {
       const names = Object.keys(extra).sort((a, b) => Number(a.match(/\d+/)?.[0]) - Number(b.match(/\d+/)?.[0]));
       const columns = ctx.schema.columns.map((c) => c.name);

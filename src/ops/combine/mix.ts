@@ -73,6 +73,7 @@ export const mix = defineOp({
     return input.columns.some((c) => c.name === 'parent') ? input : { ...input, columns: [...input.columns, { name: 'parent', type: 'string' }] };
   },
   global: {
+    parts: 'each',
     async run(input, params, ctx, out) {
       const by = params.by as string;
       // pass 1: the group of every row

@@ -162,6 +162,7 @@ export const decontaminate = defineOp({
     return ctx.input!;
   },
   global: {
+    parts: 'each',
     async run(input, params, ctx, out, extra) {
       const n = params.n as number;
       const columns = params.columns as string[];

@@ -114,6 +114,7 @@ export const dedupe = defineOp({
     return ctx.input!;
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const hasher = await loadXxhash();
       const columns = params.columns as string[];

@@ -126,6 +126,7 @@ export const dedupe_near = defineOp({
     return { ...ctx.input!, columns: [...columns, { name: 'cluster', type: 'string' }] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const columns = params.columns as string[];
       const threshold = params.threshold as number;

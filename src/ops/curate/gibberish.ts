@@ -222,6 +222,7 @@ export const gibberish = defineOp({
     return { ...ctx.input, columns: [...ctx.input.columns.filter((c) => !added.some((a) => a.name === c.name)), ...added] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out, extra) {
       const col = params.column as string;
       const flag = params.action === 'flag';

@@ -99,6 +99,7 @@ export const outliers = defineOp({
     return { ...ctx.input, columns: [...ctx.input.columns.filter((c) => !added.some((a) => a.name === c.name)), ...added] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const metrics = [...new Set(params.metrics as OutlierMetric[])];
       const col = params.column as string;

@@ -441,6 +441,7 @@ export const quality = defineOp({
     return ctx.input ?? { columns: [] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const col = params.column as string;
       const sets = expandRules(params.rules as string[]).map((n) => SETS[n]);

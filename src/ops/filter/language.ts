@@ -127,6 +127,7 @@ export const language = defineOp({
     return { ...ctx.input, columns: [...ctx.input.columns.filter((c) => !added.some((a) => a.name === c.name)), ...added] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const col = params.column as string;
       const allowed = (params.languages as string[] | undefined) ?? [];

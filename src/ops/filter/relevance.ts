@@ -287,6 +287,7 @@ export const relevance = defineOp({
     return { ...ctx.input, columns: [...ctx.input.columns.filter((c) => c.name !== 'relevance'), ...added] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out, extra) {
       const columns = params.columns as string[];
       const by = (params.by as string | undefined) ?? 'source';

@@ -227,6 +227,7 @@ export const spam = defineOp({
     return { ...ctx.input, columns: [...ctx.input.columns.filter((c) => !added.some((a) => a.name === c.name)), ...added] };
   },
   global: {
+    parts: 'across',
     async run(input, params, ctx, out) {
       const col = params.column as string;
       const threshold = params.threshold as number;

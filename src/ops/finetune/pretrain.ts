@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineOp, OpError, type Row, type SinkResult } from '../types.js';
+import { defineOp, OpError, type Row, type SchemaContext, type SinkResult } from '../types.js';
 import { requireColumns } from '../common.js';
 import { resolvePath } from '../sources/files.js';
 import { cellText } from '../tokenize/tokenizers.js';
@@ -50,6 +50,7 @@ export const pretrain = defineOp({
     if ((p.hidden as number) % (p.heads as number) !== 0) ctx.error('heads', `${p.heads as number} heads do not divide hidden size ${p.hidden as number}`, { help: 'pick heads that divide hidden (e.g. 2, 4, 8)' });
     const tok = p.tokenizer as string;
     if (!/\.json$/i.test(tok)) ctx.error('tokenizer', `\`${tok}\` is not a tokenizer.json`);
+    else checkTokenizerFile(ctx, p.arch === 'gpt2' ? [] : ['[MASK]', '<mask>']);
     const { abs } = resolvePath(p.path as string, ctx.baseDir);
     if (existsSync(abs) && !statSync(abs).isDirectory()) ctx.error('path', `\`${p.path as string}\` is a file; a model is written to a folder`);
     return ctx.input ?? { columns: [] };
@@ -71,6 +72,9 @@ export const pretrain = defineOp({
       const tok = await ModelTokenizer.fromJson(tokenizerJson, params.tokenizer as string).catch((e: Error) => {
         throw new OpError(e.message);
       });
+      if (params.arch !== 'gpt2' && tok.id('[MASK]') === undefined && tok.id('<mask>') === undefined) {
+        throw new OpError(`masked-LM pre-training needs a [MASK] token, and \`${params.tokenizer as string}\` has none: train it with \`model: wordpiece\` (whose specials include [MASK]) or add it to \`special_tokens\``);
+      }
       const vocabSize = tok.vocabSize();
       const trainParts = (params.parts as string[] | undefined) ?? Object.keys(parts).filter((p) => p !== 'val' && p !== 'test');
       const texts = { train: [] as string[], val: [] as string[] };
@@ -152,3 +156,30 @@ export const pretrain = defineOp({
     },
   },
 });
+
+/**
+ * The tokenizer file, when it exists before the run (not written by another cell): it must be a
+ * tokenizer.json holding one of `anyOf` (a masked LM needs a mask token).
+ */
+function checkTokenizerFile(ctx: SchemaContext, anyOf: string[]): void {
+  const tok = ctx.params.tokenizer as string;
+  const { abs } = resolvePath(tok, ctx.baseDir);
+  if (ctx.producer?.(abs)) return;
+  if (!existsSync(abs)) {
+    ctx.error('tokenizer', `tokenizer \`${tok}\` does not exist`, { help: 'write it with `train_tokenizer` in a cell of this recipe, or copy a model\'s tokenizer.json' });
+    return;
+  }
+  if (!anyOf.length) return;
+  let tokens: string[];
+  try {
+    const json = JSON.parse(readFileSync(abs, 'utf8')) as { added_tokens?: { content: string }[]; model?: { vocab?: Record<string, number> | [string, number][] } };
+    const vocab = json.model?.vocab;
+    tokens = [...(json.added_tokens ?? []).map((t) => t.content), ...(Array.isArray(vocab) ? vocab.map((v) => v[0]) : Object.keys(vocab ?? {}))];
+  } catch {
+    ctx.error('tokenizer', `\`${tok}\` is not a valid tokenizer.json`);
+    return;
+  }
+  if (!anyOf.some((t) => tokens.includes(t))) {
+    ctx.error('tokenizer', `masked-LM pre-training needs a mask token, and \`${tok}\` has none of ${anyOf.join(', ')}`, { help: 'train the tokenizer with `model: wordpiece` (its specials include [MASK]), or use `arch: gpt2` (causal LM)' });
+  }
+}

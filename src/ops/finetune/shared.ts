@@ -4,12 +4,10 @@
  * The model code (src/ml, TensorFlow.js) is imported only when a cell trains.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OpContext, ParamSpec, Params, Row, RowSet, SchemaContext } from '../types.js';
 import { OpError } from '../types.js';
-import { requireColumns } from '../common.js';
-import { resolvePath } from '../sources/files.js';
+import { checkModelFolder, requireColumns } from '../common.js';
 import type { Example, ModelTokenizer } from '../../ml/data.js';
 import type { StrategySpec, Strategy } from '../../ml/strategy.js';
 import type { RunResult, TrainSettings } from '../../ml/finetune.js';
@@ -115,9 +113,7 @@ export function checkModelParams(ctx: SchemaContext, strategies: Strategy[]): vo
   const p = ctx.params;
   const input = ctx.input;
   const task = p.task as TaskName;
-  const base = p.base as string;
-  const { abs } = resolvePath(base, ctx.baseDir);
-  if (existsSync(abs) && !statSync(abs).isDirectory()) ctx.error('base', `\`${base}\` is a file; the base model is a folder`, { help: 'name the folder holding config.json, model.safetensors and tokenizer.json' });
+  checkModelFolder(ctx, 'base', 'the base model');
   if (task === 'classify') {
     requireColumns(ctx, 'text', [p.text as string]);
     requireColumns(ctx, 'label', [p.label as string]);
