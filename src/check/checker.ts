@@ -20,6 +20,11 @@ export interface CheckOptions {
   set?: Record<string, string>;
   /** read a file (tests pass in-memory sources) */
   readFile?: (path: string) => string;
+  /**
+   * Values for a param of every op that declares it, over what the recipe wrote (`ftr run
+   * --backend cpu` sets `backend` of every training cell); checked like a recipe's own value.
+   */
+  paramOverrides?: Record<string, string>;
 }
 
 export interface CheckResult {
@@ -266,6 +271,12 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         return;
       }
       const bound = bindArgs(op, stage, { input: schema, inputOwner: owner, constants, constantSpans: paramSpans, resolveDataset, diagnostics });
+      for (const [name, value] of Object.entries(opts.paramOverrides ?? {})) {
+        const spec = op.params.find((p) => p.name === name);
+        if (!spec) continue;
+        if (spec.type.kind === 'enum' && !spec.type.values.includes(value)) throw new UsageError(`--${name} must be one of ${spec.type.values.join(', ')} (\`${name}\` of \`${op.name}\`), not \`${value}\``);
+        bound.params[name] = value;
+      }
       const datasets: Record<string, Schema> = {};
       for (const [k, r] of Object.entries(bound.datasets)) datasets[k] = schemaOf(r) ?? unknownAfter(undefined);
       // an op checks only whole params: an unreadable argument was reported by the parser
@@ -285,6 +296,9 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         error: (param, message, extra) => {
           const code = message.startsWith('unknown column') ? 'E0201' : param ? 'E0116' : 'E0114';
           diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
+        },
+        warn: (param, message, extra) => {
+          diagnostics.push(diag('W0101', message, (param && bound.spans[param]) || stage.span, { ...extra, severity: 'warning' }));
         },
       });
       const mode = op.kind === 'global' ? (op.global?.parts ?? 'each') : undefined;

@@ -47,6 +47,8 @@ options (run, check, graph, explain, rejects, annotate):
   --set NAME=VALUE    override a recipe param (repeatable)
   --cache-dir DIR     cache location (default: .ftr next to the recipe)
   --no-cache          recompute every cell (run)
+  --strict            a warning fails its cell: a step that removed every row,
+                      a column null in every row (run)
   --frozen            fail if anything drifted from FILE.lock (run)
   --json              one JSON event per line (run), JSON output (others)
   --reporter KIND     auto | ink | plain | json (run)
@@ -84,6 +86,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   set: { type: 'string', multiple: true },
   'cache-dir': { type: 'string' },
   'no-cache': { type: 'boolean' },
+  strict: { type: 'boolean' },
   json: { type: 'boolean' },
   reporter: { type: 'string' },
   format: { type: 'string' },
@@ -163,7 +166,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const [file] = command === 'predict' ? need(rest, rest.length === 2 ? 2 : 1, 'predict FILE [MODEL] --adapter TASK --text TEXT') : need(rest, withCell ? 2 : 1, `${command} FILE${withCell ? ' CELL' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const set = parseSets((v.set as string[] | undefined) ?? []);
-    const checked = checkRecipe(file, registry, { set });
+    // --backend sets the `backend` param of every op that has one, checked with the recipe
+    const checked = checkRecipe(file, registry, { set, paramOverrides: command === 'run' && v.backend !== undefined ? { backend: v.backend as string } : undefined });
     if (!checked.graph) return reportDiagnostics(checked, io);
     const graph = checked.graph;
     if (command === 'run' || command === 'check' || command === 'annotate') {
@@ -186,7 +190,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const shardRows = v['shard-rows'] ? positiveInt(v['shard-rows'] as string, '--shard-rows') : undefined;
     switch (command) {
       case 'check':
-        io.out(v.json ? JSON.stringify({ ok: true, cells: graph.cells.map((c) => ({ name: c.name, columns: c.schema.columns, parts: c.schema.parts })) }) + '\n' : `ok: ${graph.recipe} — ${graph.cells.length} cells, no errors\n`);
+        io.out(v.json ? JSON.stringify({ ok: true, cells: graph.cells.map((c) => ({ name: c.name, columns: c.schema.columns, parts: c.schema.parts })) }) + '\n' : `ok: ${graph.recipe} — ${graph.cells.length} cells, no errors${checked.diagnostics.length ? `, ${checked.diagnostics.length} warning${checked.diagnostics.length === 1 ? '' : 's'}` : ''}\n`);
         return EXIT.ok;
       case 'graph':
         io.out(graphText(graph, ((v.format as string) ?? 'text') as 'text' | 'dot' | 'mermaid'));
@@ -230,7 +234,6 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             return EXIT.recipe;
           }
         }
-        if (v.backend !== undefined) overrideBackend(graph, v.backend as string);
         return await runCommand(graph, store(), v, shardRows, io);
       }
     }
@@ -265,7 +268,7 @@ async function runCommand(graph: Graph, store: Store, v: Record<string, unknown>
   const release = await store.lock((owner) => io.err(`ftr: waiting for another run on this cache (${owner})…\n`));
   try {
     await store.sweepTmp();
-    const summary = await runGraph(graph, { store, emit: (e) => reporter.onEvent(e), signal: controller.signal, noCache: Boolean(v['no-cache']), shardRows });
+    const summary = await runGraph(graph, { store, emit: (e) => reporter.onEvent(e), signal: controller.signal, noCache: Boolean(v['no-cache']), strict: Boolean(v.strict), shardRows });
     await reporter.close();
     return summary.status === 'ok' ? EXIT.ok : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.run;
   } finally {
@@ -382,11 +385,6 @@ function reportDiagnostics(checked: CheckResult, io: Io): number {
 }
 
 /** `ftr run --backend KIND`: every training op's `backend:` set to KIND (a param: it enters the cache keys). */
-function overrideBackend(graph: Graph, kind: string): void {
-  if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(kind)) throw new UsageError('--backend must be auto, wasm, cpu or tensorflow');
-  for (const cell of graph.cells) for (const step of cell.steps) if (step.op.params.some((p) => p.name === 'backend')) step.params = { ...step.params, backend: kind };
-}
-
 function need(rest: string[], n: number, usage: string): string[] {
   if (rest.length < n) throw new UsageError(`usage: ftr ${usage}`);
   if (rest.length > n) throw new UsageError(`unexpected argument \`${rest[n]}\` (usage: ftr ${usage})`);

@@ -23,14 +23,11 @@ export function recipeTasks(graph: Graph): TaskRef[] {
   const out: TaskRef[] = [];
   for (const cell of graph.cells) {
     for (const step of cell.steps) {
-      if (step.op.name !== 'finetune' && step.op.name !== 'compare') continue;
-      const path = step.params.path as string;
-      const dir = resolvePath(path, cell.baseDir).abs;
-      const base = resolvePath(step.params.base as string, cell.baseDir).abs;
-      const clean = path.replace(/[\\/]+$/, '');
-      const names = [cell.name, clean, basename(clean)];
-      if (step.op.name === 'finetune') out.push({ names, dir, base, maxLen: step.params.max_len as number });
-      else for (const s of step.params.strategies as string[]) out.push({ names: names.map((n) => `${n}/${s}`), dir: join(dir, s), base, maxLen: step.params.max_len as number });
+      for (const t of step.op.tasks?.(step.params) ?? []) {
+        const clean = t.dir.replace(/[\\/]+$/, '');
+        const names = [cell.name, clean, basename(clean)].map((n) => (t.suffix ? `${n}/${t.suffix}` : n));
+        out.push({ names, dir: join(resolvePath(t.dir, cell.baseDir).abs, t.suffix ?? ''), base: resolvePath(t.base, cell.baseDir).abs, maxLen: t.maxLen });
+      }
     }
   }
   return out;

@@ -1,7 +1,7 @@
 /** Small helpers shared by op modules: column checks and field-path access. */
 import { existsSync, statSync } from 'node:fs';
 import type { Column, ColType, ParamSpec, SchemaContext } from './types.js';
-import { didYouMean } from '../parser/suggest.js';
+import { closest, didYouMean } from '../parser/suggest.js';
 import { resolvePath } from './sources/files.js';
 
 /** Report columns that the input does not have (defaults are not checked by the binder). */
@@ -115,4 +115,47 @@ export function checkModelFolder(ctx: SchemaContext, param: string, what = 'the 
       help: missing.includes('tokenizer.json') && missing.length === 1 ? "copy the model's tokenizer.json into the folder, or train one with `train_tokenizer`" : 'name a folder a `pretrain` cell wrote, or a Hugging Face model folder',
     });
   }
+}
+
+/** A field path as written in recipes: `.body.text`, `.messages[0].content`. */
+export function showFieldPath(path: readonly (string | number)[]): string {
+  return path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('') || '.';
+}
+
+/** Every field path present in some record (objects descended to `depth`, lists through their first element). */
+export function fieldPathsOf(records: unknown[], depth = 4): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (path.length) out.add(showFieldPath(path));
+    if (path.length >= depth || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      if (v.length) walk(v[0], [...path, 0]);
+      return;
+    }
+    for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  for (const r of records) walk(r, []);
+  return [...out];
+}
+
+/**
+ * Columns of a `{ column: .field.path }` mapping, typed from sampled records, with a warning for
+ * each path that no sampled record has (a typo there would give null in every row): did-you-mean
+ * against the paths the records do have. Unsampled: every column `any`, nothing to warn about.
+ */
+export function mappedColumns(ctx: SchemaContext, mapping: Record<string, (string | number)[]>, records: Record<string, unknown>[], param = 'fields'): Column[] {
+  if (!records.length) return Object.keys(mapping).map((name) => ({ name, type: 'any' }));
+  let present: string[] | undefined;
+  for (const [col, path] of Object.entries(mapping)) {
+    if (records.some((r) => getPath(r, path) !== null)) continue;
+    present ??= fieldPathsOf(records);
+    const shown = showFieldPath(path);
+    const guess = closest(shown, present);
+    ctx.warn?.(param, `no sampled record has \`${shown}\` (column \`${col}\`): it would be null in every row`, {
+      notes: [`sampled ${records.length} record${records.length === 1 ? '' : 's'} of the first file; paths they have: ${present.slice(0, 12).join(', ')}${present.length > 12 ? ', …' : ''}`],
+      help: guess ? `did you mean \`${guess}\`?` : undefined,
+    });
+  }
+  const typed = inferColumns(records.map((r) => Object.fromEntries(Object.entries(mapping).map(([col, path]) => [col, getPath(r, path)]))));
+  return Object.keys(mapping).map((name) => typed.find((c) => c.name === name) ?? { name, type: 'any' });
 }

@@ -103,6 +103,8 @@ export interface SchemaContext {
   producer?(abs: string): string | undefined;
   /** report a problem with a param (or the whole call when param is undefined) */
   error(param: string | undefined, message: string, extra?: { label?: string; help?: string; notes?: string[] }): void;
+  /** report something that is probably a mistake but does not stop the run (a field path no sampled record has) */
+  warn?(param: string | undefined, message: string, extra?: { label?: string; help?: string; notes?: string[] }): void;
 }
 
 /** What a run has done so far — for ops that report on the whole recipe (a dataset card). */
@@ -266,6 +268,12 @@ export interface OpDef {
   usesRun?(params: Params): boolean;
   /** a short description of the call for the UI ("split 80/10/10") */
   describe?(params: Params): string;
+  /**
+   * Trained tasks this call writes, for `ftr predict --adapter`: the output folder (relative to
+   * the recipe), its base model and max length; `suffix` names a task inside the folder
+   * (`dir/suffix`, called `cell/suffix`).
+   */
+  tasks?(params: Params): { dir: string; base: string; maxLen: number; suffix?: string }[];
   source?: SourceImpl;
   map?: MapImpl;
   global?: GlobalImpl;

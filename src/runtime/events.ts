@@ -49,6 +49,8 @@ export interface CellEvent {
   shards?: { computed: number; reused: number };
   /** extra lines the cell's ops want shown (written files, reports) */
   notes?: string[];
+  /** what the cell did that is probably a mistake: a step that removed every row, a column null in every row */
+  warnings?: string[];
   /** failure message (already rendered, may span lines) */
   error?: string;
 }

@@ -20,6 +20,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** recompute everything, ignoring cache hits (results are still stored) */
   noCache?: boolean;
+  /** a cell with a warning (a step that removed every row, a column null in every row) fails */
+  strict?: boolean;
   shardRows?: number;
 }
 
@@ -37,6 +39,8 @@ export interface StageResult {
   dropped: Record<string, number>;
   notes: string[];
   files?: { path: string; sha256: string; rows?: number }[];
+  /** sources: declared columns that were null or missing in every row read */
+  nullColumns?: string[];
 }
 
 export interface CellState {
@@ -163,6 +167,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     let announced = false;
     const work = { computed: 0, reused: 0 };
     const funnel: { step: string; rows: number }[] = [];
+    const nullColumns: string[] = [];
     let last: StageResult | undefined;
     for (const stage of stagesOf(cell)) {
       const datasets = datasetManifests(stage);
@@ -189,9 +194,13 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       notes.push(...result.notes);
       funnel.push(...(result.funnel ?? [{ step: stage.steps[0].op.name, rows: manifestRows(result.output) }]));
       if (result.files) files.push(...result.files);
+      if (result.nullColumns) nullColumns.push(...result.nullColumns);
       input = result.output;
       last = result;
     }
+    const warnings = cellWarnings(rowsIn, funnel, nullColumns);
+    if (warnings.length && opts.strict) throw new OpError(`${warnings.join('\n')}\n(--strict: a warning fails the cell)`);
+    notes.unshift(...warnings.map((w) => `warning: ${w}`));
     // one example per drop reason, so a reason can be judged without `ftr rejects`
     if (rejects.length) notes.push(...(await rejectExamples(rejects)));
     // where rows went, step by step, when more than one step removed some
@@ -226,6 +235,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       // a sink passes its input through: its preview would repeat the cell it writes
       preview: cell.steps[cell.steps.length - 1].op.kind === 'sink' ? undefined : await preview(manifest),
       notes: notes.length ? notes : undefined,
+      warnings: warnings.length ? warnings : undefined,
       shards: work.computed + work.reused ? work : undefined,
       funnel,
     });
@@ -294,16 +304,18 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const dropped: Record<string, number> = {};
     const work = { computed: 0, reused: 0 };
     const subkeys: string[] = [];
+    const present = new Set<string>();
     let rows = 0;
     for (const [i, inp] of inputs.entries()) {
       // each file is cached on its own, so adding a file to a glob reads only the new file
       const fileKey = keyOf({ v: preimage.v, ops: preimage.ops, cell: cell.name, shardRows, file: preimage.files![i] });
       subkeys.push(fileKey);
-      const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number> }>(fileKey);
-      if (hit && store.hasObjects([...hit.shards, ...hit.rejects])) {
+      const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number>; present?: string[] }>(fileKey);
+      if (hit && hit.present && store.hasObjects([...hit.shards, ...hit.rejects])) {
         shards.push(...hit.shards);
         rejects.push(...hit.rejects);
         addCounts(dropped, hit.dropped);
+        for (const c of hit.present) present.add(c);
         rows += hit.shards.reduce((n, s) => n + s.rows, 0);
         work.reused++;
         continue;
@@ -312,6 +324,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       const out = new ShardWriter(store, shardRows);
       const bad = new ShardWriter(store, shardRows);
       const fileDropped: Record<string, number> = {};
+      const filePresent = new Set<string>();
       for await (const item of op.source!.read(inp, step.params, ctx)) {
         if (signal.aborted) throw new InterruptedError();
         if ('reject' in item) {
@@ -321,6 +334,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
           continue;
         }
         const { id, ...fields } = item.row;
+        for (const [k, v] of Object.entries(fields)) if (v !== null && v !== undefined && !filePresent.has(k)) filePresent.add(k);
         await out.add({ id: id === undefined || id === null || id === '' ? `${inp.label}:${item.line}` : String(id), source: cell.name, ...fields });
         ctx.progress(++rows);
       }
@@ -328,14 +342,17 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       if ((await store.fileHash(inp.path)) !== preimage.files![i].hash) {
         throw new OpError(`${inp.label} changed while it was being read — nothing from it was kept; run again when it is complete`);
       }
-      const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped };
+      const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped, present: [...filePresent].sort() };
       await store.putAction(fileKey, entry);
       shards.push(...entry.shards);
       rejects.push(...entry.rejects);
       addCounts(dropped, fileDropped);
+      for (const c of filePresent) present.add(c);
     }
     ctx.done();
-    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [], work, subkeys };
+    const declared = step.schema.columns.map((c) => c.name).filter((c) => c !== 'id' && c !== 'source');
+    const nullColumns = rows ? declared.filter((c) => !present.has(c)) : [];
+    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [], work, subkeys, nullColumns };
   }
 
   async function runMap(cell: GraphCell, stage: Stage, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
@@ -588,6 +605,17 @@ function routeRow(op: string, plan: PartsPlan, part: string, row: Row, target: s
     default:
       return part;
   }
+}
+
+/** What a cell did that is probably not what its recipe meant: shown under it, an error with --strict. */
+function cellWarnings(rowsIn: number | undefined, funnel: { step: string; rows: number }[], nullColumns: string[]): string[] {
+  const out: string[] = [];
+  for (const c of nullColumns) out.push(`\`${c}\` is null in every row read — check the field it is read from`);
+  funnel.forEach((f, i) => {
+    const before = i === 0 ? rowsIn : funnel[i - 1].rows;
+    if (before && f.rows === 0) out.push(`\`${f.step}\` removed every row (${before.toLocaleString('en-US')} → 0)`);
+  });
+  return out;
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {

@@ -67,3 +67,28 @@ describe('generic layers know no op by name', () => {
     expect(r.diagnostics[0].message).toBe('`mix` percentages add up to 90%');
   });
 });
+
+describe('field paths are checked against the data', () => {
+  it('a mapped path no sampled record has is a warning with did-you-mean against the paths present', () => {
+    const r = check('source s = jsonl "nested.jsonl" { text: .body.txt, label: .intent }\n');
+    expect(r.graph).toBeDefined();
+    const w = r.only();
+    expect([w.code, w.severity]).toEqual(['W0101', 'warning']);
+    expect(w.message).toBe('no sampled record has `.body.txt` (column `text`): it would be null in every row');
+    expect(w.help).toBe('did you mean `.body.text`?');
+  });
+
+  it('mapped columns are typed from the sample, so expressions over them are checked', () => {
+    const r = check('source s = jsonl "t.jsonl" { words: .text, count: .n }\ncell a = s | keep count > "3"');
+    expect(r.diagnostics.map((d) => d.message)).toEqual(['`>` compares a number with a string']);
+  });
+});
+
+describe('--backend is a param override the checker validates', () => {
+  it('sets `backend` of every op that declares it, and refuses a value the param does not take', () => {
+    const ok = check(HEAD + 'cell a = t | tokenize text', {}, { paramOverrides: { backend: 'cpu', tokenizer: 'cl100k_base' } });
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.graph!.cells.find((c) => c.name === 'a')!.steps[0].params.tokenizer).toBe('cl100k_base');
+    expect(() => check(HEAD + 'cell a = t | tokenize text', {}, { paramOverrides: { tokenizer: 'nope' } })).toThrow(/--tokenizer must be one of .*not `nope`/);
+  });
+});

@@ -14,7 +14,7 @@ describe('source schemas', () => {
   it('jsonl with a mapping: exactly the mapped columns plus id and source; field paths kept', () => {
     const r = check('source x = jsonl "nested.jsonl" { id: .ticket_id, text: .body.text, label: .intent, first: .messages[0].content }');
     expect(r.diagnostics).toEqual([]);
-    expect(typed(r, 'x')).toEqual(['id:string', 'source:string', 'text:any', 'label:any', 'first:any']);
+    expect(typed(r, 'x')).toEqual(['id:string', 'source:string', 'text:string', 'label:string', 'first:string']);
     expect(cellOf(r, 'x').steps[0].params.fields).toEqual({
       id: ['ticket_id'],
       text: ['body', 'text'],

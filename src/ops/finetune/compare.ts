@@ -45,6 +45,7 @@ export const compare = defineOp({
     ...MODEL_PARAMS,
   ],
   describe: (p) => `compare ${(p.strategies as string[]).join(', ')}`,
+  tasks: (p) => (p.strategies as string[]).map((suffix) => ({ dir: p.path as string, base: p.base as string, maxLen: p.max_len as number, suffix })),
   schema(ctx) {
     const list = ctx.params.strategies as Strategy[];
     if (!list.length) ctx.error('strategies', 'no strategy to compare');

@@ -54,6 +54,7 @@ export const finetune = defineOp({
     { name: 'hub_id', type: { kind: 'string' }, doc: 'exports: the base model\'s Hugging Face id (else the base folder path is written)' },
   ],
   describe: (p) => `finetune ${p.strategy as string} → ${p.path as string}`,
+  tasks: (p) => [{ dir: p.path as string, base: p.base as string, maxLen: p.max_len as number }],
   schema(ctx) {
     checkModelParams(ctx, [ctx.params.strategy as Strategy]);
     checkExports(ctx, [ctx.params.strategy as Strategy]);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { defineOp, OpError, type Column, type Params, type ReadItem, type SourceInput } from '../types.js';
-import { depthExceeds, getPath, inferColumns, MAX_DEPTH, withProvenance } from '../common.js';
+import { depthExceeds, getPath, inferColumns, mappedColumns, MAX_DEPTH, withProvenance } from '../common.js';
 import { checkFilesExist, pathInputs } from './files.js';
 import { mapRecord } from './jsonl.js';
 
@@ -15,13 +15,13 @@ function recordsOf(doc: unknown, path: (string | number)[] | undefined): unknown
   return at === null || at === undefined ? [] : [at];
 }
 
-function sample(files: SourceInput[], params: Params): Column[] {
+function sample(files: SourceInput[], params: Params): Record<string, unknown>[] {
   const first = files[0];
   if (!first || first.path.endsWith('.gz')) return [];
   try {
     const doc = JSON.parse(readFileSync(first.path, 'utf8'));
     const recs = recordsOf(doc, params.records as (string | number)[] | undefined);
-    return inferColumns(recs.slice(0, 200).filter((r): r is Record<string, unknown> => !!r && typeof r === 'object' && !Array.isArray(r)));
+    return recs.slice(0, 200).filter((r): r is Record<string, unknown> => !!r && typeof r === 'object' && !Array.isArray(r));
   } catch {
     return [];
   }
@@ -42,7 +42,8 @@ export const json = defineOp({
   schema(ctx) {
     const files = checkFilesExist(ctx);
     const mapping = ctx.params.fields as Mapping | undefined;
-    const columns: Column[] = mapping ? Object.keys(mapping).map((name) => ({ name, type: 'any' })) : sample(files, ctx.params);
+    const records = sample(files, ctx.params);
+    const columns: Column[] = mapping ? mappedColumns(ctx, mapping, records) : inferColumns(records);
     return { columns: withProvenance(columns) };
   },
   source: {

@@ -1,5 +1,5 @@
-import { defineOp, OpError, type Column, type ReadItem, type SourceInput } from '../types.js';
-import { depthExceeds, getPath, inferColumns, MAX_DEPTH, withProvenance } from '../common.js';
+import { defineOp, OpError, type ReadItem, type SourceInput } from '../types.js';
+import { depthExceeds, getPath, inferColumns, mappedColumns, MAX_DEPTH, withProvenance } from '../common.js';
 import { checkFilesExist, pathInputs } from './files.js';
 import { headLines, readLines } from './lines.js';
 
@@ -9,9 +9,9 @@ type Mapping = Record<string, (string | number)[]>;
  * Columns from a sample of the first file's records. When nothing could be sampled (a first
  * record larger than the sample, an unreadable head) the schema is left open.
  */
-function sampleSchema(files: SourceInput[]): { columns: Column[]; open: boolean } {
+function sampleRecords(files: SourceInput[]): Record<string, unknown>[] {
   const first = files[0];
-  if (!first) return { columns: [], open: true };
+  if (!first) return [];
   const records: Record<string, unknown>[] = [];
   for (const line of headLines(first.path)) {
     try {
@@ -21,7 +21,7 @@ function sampleSchema(files: SourceInput[]): { columns: Column[]; open: boolean 
       // a bad line is the runtime's to reject, with its line number
     }
   }
-  return { columns: inferColumns(records), open: records.length === 0 };
+  return records;
 }
 
 export function mapRecord(record: Record<string, unknown>, mapping: Mapping | undefined): Record<string, unknown> {
@@ -45,9 +45,9 @@ export const jsonl = defineOp({
   schema(ctx) {
     const files = checkFilesExist(ctx);
     const mapping = ctx.params.fields as Mapping | undefined;
-    if (mapping) return { columns: withProvenance(Object.keys(mapping).map((name): Column => ({ name, type: 'any' }))) };
-    const sampled = sampleSchema(files);
-    return { columns: withProvenance(sampled.columns), open: sampled.open || undefined };
+    const records = sampleRecords(files);
+    if (mapping) return { columns: withProvenance(mappedColumns(ctx, mapping, records)) };
+    return { columns: withProvenance(inferColumns(records)), open: records.length === 0 || undefined };
   },
   source: {
     inputs: pathInputs,
