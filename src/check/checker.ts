@@ -11,7 +11,7 @@ import type { Expr, Item, RecipeFile, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
 import { closest, didYouMean } from '../parser/suggest.js';
-import type { OpDef, Schema } from '../ops/types.js';
+import type { OpDef, Schema } from '../core/op.js';
 import type { Graph, GraphCell, Step } from './graph.js';
 import { bindArgs, literal, type DatasetRef } from './params.js';
 

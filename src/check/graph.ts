@@ -1,6 +1,6 @@
 /** The typed execution graph: what the checker produces and the runtime executes. */
 import type { Span } from '../parser/ast.js';
-import type { OpDef, Params, Schema } from '../ops/types.js';
+import type { OpDef, Params, Schema } from '../core/op.js';
 import type { DatasetRef } from './params.js';
 
 export interface Step {

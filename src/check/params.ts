@@ -5,8 +5,9 @@
 import type { Arg, Expr, Span, Stage } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
-import type { OpDef, ParamSpec, ParamType, Params, Schema } from '../ops/types.js';
-import { checkExpr, UNIT_KIND, unitValue, type ExprIR, type ExprScope } from './expr.js';
+import type { OpDef, ParamSpec, ParamType, Params, Schema } from '../core/op.js';
+import { checkExpr, type ExprScope } from './expr.js';
+import { UNIT_KIND, unitValue, type ExprIR } from '../core/expr.js';
 import { checkRules } from './rules.js';
 
 export interface DatasetRef {

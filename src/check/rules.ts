@@ -17,8 +17,9 @@
 import type { Expr, Span, Stage } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
-import type { ParamSpec } from '../ops/types.js';
-import { checkExpr, FUNCTIONS, type ExprIR, type ExprScope } from './expr.js';
+import type { ParamSpec } from '../core/op.js';
+import { checkExpr, type ExprScope } from './expr.js';
+import { FUNCTIONS, type ExprIR } from '../core/expr.js';
 
 export type RuleMatcher =
   | { k: 'regex'; col: string; source: string; flags: string }

@@ -1,5 +1,5 @@
 /** `ftr ops`: the op reference, generated from the op declarations. */
-import type { OpDef } from '../ops/types.js';
+import type { OpDef } from '../core/op.js';
 import { describeType } from '../check/params.js';
 
 export function opsJson(registry: Map<string, OpDef>) {

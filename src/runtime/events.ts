@@ -3,7 +3,9 @@
  * reporters (Ink, plain lines, JSON lines) subscribe. `v` versions the JSON form.
  */
 
-export type Row = Record<string, unknown>;
+import type { Row } from '../core/row.js';
+
+export type { Row };
 
 export type CellStatus = 'queued' | 'running' | 'cached' | 'done' | 'failed';
 

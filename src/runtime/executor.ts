@@ -4,7 +4,7 @@
  */
 import { join, relative, resolve } from 'node:path';
 import type { Graph, GraphCell, Step } from '../check/graph.js';
-import { Drop, OpError, type GlobalOutput, type PartsMode, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
+import { Drop, OpError, type GlobalOutput, type PartsMode, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../core/op.js';
 import type { Listener, Row, RunEvent } from './events.js';
 import { keyOf, sha256 } from './hash.js';
 import { ftrVersion } from './lockfile.js';

@@ -3,7 +3,7 @@
  * the variable's name in params (so cache keys, locks and events never hold the value). An op
  * resolves it at run time; every resolved value is redacted from events before reporters see them.
  */
-import { OpError } from '../ops/types.js';
+import { OpError } from '../core/op.js';
 
 export interface SecretRef {
   env: string;

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { Row } from './events.js';
-import type { RowSet } from '../ops/types.js';
+import type { RowSet } from '../core/op.js';
 import type { ShardRef, Store } from './store.js';
 
 /** Rows per shard: the unit of streaming, per-shard caching and resume. */

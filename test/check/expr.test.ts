@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkExpr, compileExpr, FUNCTIONS, showExpr, truthy, unitValue, type ExprIR } from '../../src/check/expr.js';
+import { checkExpr } from '../../src/check/expr.js';
+import { compileExpr, FUNCTIONS, showExpr, truthy, unitValue, type ExprIR } from '../../src/core/expr.js';
 import type { Schema } from '../../src/ops/types.js';
 import type { Expr } from '../../src/parser/ast.js';
 import type { Diagnostic } from '../../src/parser/diagnostics.js';

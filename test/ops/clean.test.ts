@@ -3,7 +3,7 @@ import { htmlToText, strip_html } from '../../src/ops/clean/strip_html.js';
 import { normalizeText } from '../../src/ops/clean/normalize.js';
 import { Drop, type OpContext } from '../../src/ops/types.js';
 import { keep, drop } from '../../src/ops/filter/keep.js';
-import { compileExpr, type ExprIR } from '../../src/check/expr.js';
+import { compileExpr, type ExprIR } from '../../src/core/expr.js';
 
 const ctx: OpContext = { cell: 'c', seed: 1, baseDir: '.', schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} };
 

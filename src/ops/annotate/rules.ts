@@ -5,7 +5,7 @@
  * "😀 Apple" the span of "Apple" is 2..7 (JS indexOf says 3). `[...text].slice(start, end)` reads one.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { compileExpr, truthy } from '../../check/expr.js';
+import { compileExpr, truthy } from '../../core/expr.js';
 import type { RuleCond, RuleExample, RuleIR, RuleMatcher } from '../../check/rules.js';
 import { resolvePath } from '../sources/files.js';
 

@@ -5,7 +5,7 @@
  * the notes. An op supplies only the copies of a batch of rows.
  */
 import { distance } from 'fastest-levenshtein';
-import { compileExpr, showExpr, truthy, type ExprIR } from '../../check/expr.js';
+import { compileExpr, showExpr, truthy, type ExprIR } from '../../core/expr.js';
 import { rootOf } from '../bias/counterfactual.js';
 import { table } from '../curate/thresholds.js';
 import { words } from '../filter/relevance.js';

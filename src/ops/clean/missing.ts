@@ -1,4 +1,4 @@
-import { FUNCTIONS } from '../../check/expr.js';
+import { FUNCTIONS } from '../../core/expr.js';
 import { defineOp, type Column, type ColType, type Row, type SchemaContext } from '../types.js';
 import { requireColumns, typeOf } from '../common.js';
 import { table } from '../bias/metrics.js';

@@ -1,4 +1,4 @@
-import { compileExpr, showExpr, truthy, type ExprIR } from '../../check/expr.js';
+import { compileExpr, showExpr, truthy, type ExprIR } from '../../core/expr.js';
 import { defineOp, Drop, type OpDef } from '../types.js';
 
 /** `keep COND` and `drop COND` differ only in which rows they let through. */

@@ -1,4 +1,4 @@
-import { compileExpr, FUNCTIONS, showExpr, type ExprIR } from '../../check/expr.js';
+import { compileExpr, FUNCTIONS, showExpr, type ExprIR } from '../../core/expr.js';
 import { defineOp, type Column, type ColType } from '../types.js';
 
 type T = ColType | 'regex' | 'null';

@@ -1,5 +1,5 @@
 /** Run augmentation ops directly on rows (defaults filled in like the binder does), with or without parts. */
-import type { ExprIR } from '../../../src/check/expr.js';
+import type { ExprIR } from '../../../src/core/expr.js';
 import { join } from 'node:path';
 import { ROOT } from '../../helpers.js';
 import type { GlobalOutput, OpContext, OpDef, Params, Row, RowSet, Schema } from '../../../src/ops/types.js';
