@@ -9,6 +9,7 @@ import { checkRecipe, UsageError, type CheckResult } from '../check/checker.js';
 import type { Graph } from '../check/graph.js';
 import { checkPermissions, parseGrant, parseHosts, type Grants } from '../check/permissions.js';
 import { registry } from '../ops/registry.js';
+import { explainCode } from '../parser/codes.js';
 import { renderDiagnostics, summaryLine } from '../parser/diagnostics.js';
 import { closest } from '../parser/suggest.js';
 import { KEEP_RUNS, recipeId, runGraph, type RunState } from '../runtime/executor.js';
@@ -38,6 +39,7 @@ commands:
   predict FILE [MODEL] --adapter TASK …  load the base model once, swap in each
                       task a finetune cell trained, predict --text / --input
   ops                 list ops and their params (--json for tools)
+  explain-error CODE  what a diagnostic code (E0204, W0101) means and how to fix it
   fmt FILE            reformat a recipe in place (--check: exit 1 if it would change)
   lock FILE           pin inputs, op versions, params and seeds in FILE.lock
   cache ls|verify|gc  list cache entries, re-hash them, or collect unused ones
@@ -115,7 +117,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   version: { type: 'boolean', short: 'v' },
 };
 
-const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'annotate', 'predict', 'ops', 'fmt', 'lock', 'cache'];
+const COMMANDS = ['run', 'check', 'graph', 'explain', 'rejects', 'annotate', 'predict', 'ops', 'explain-error', 'fmt', 'lock', 'cache'];
 
 export interface Io {
   out: (s: string) => void;
@@ -157,6 +159,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'ops':
         io.out(v.json ? JSON.stringify(opsJson(registry), null, 2) + '\n' : opsText(registry));
         return EXIT.ok;
+      case 'explain-error': {
+        const [query] = need(rest, 1, 'explain-error CODE');
+        const info = explainCode(query);
+        if (!info) throw new UsageError(`no diagnostic code \`${query}\` — codes look like E0204 or W0101; all of them: docs/errors.md`);
+        io.out(v.json ? JSON.stringify(info) + '\n' : `${info.code}: ${info.title}\n\n${info.explanation}\n`);
+        return EXIT.ok;
+      }
       case 'fmt':
         return fmtCommand(need(rest, 1, 'fmt FILE')[0], Boolean(v.check), io);
       case 'cache':

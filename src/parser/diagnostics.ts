@@ -5,7 +5,7 @@
 import type { Span } from './ast.js';
 
 export interface Diagnostic {
-  /** stable code, e.g. E0002; `ftr explain-code` style docs live in docs/errors */
+  /** stable code, e.g. E0002: one of src/parser/codes.ts (`ftr explain-error CODE`, docs/errors.md) */
   code: string;
   severity: 'error' | 'warning';
   message: string;

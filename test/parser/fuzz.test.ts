@@ -20,7 +20,7 @@ function checkSpans(diags: Diagnostic[], text: string, file: string): void {
     const before = text.slice(0, start.offset);
     expect(start.line, d.message).toBe(before.split('\n').length);
     expect(start.col, d.message).toBe(start.offset - (before.lastIndexOf('\n') + 1) + 1);
-    expect(d.code).toMatch(/^E\d{4}$/);
+    expect(d.code).toMatch(/^[EW]\d{4}$/);
   }
 }
 
