@@ -7,8 +7,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
-import { resolvePath } from '../ops/sources/files.js';
-import { pathsOf } from '../ops/common.js';
+import { pathsOf, resolvePath } from '../core/paths.js';
 import type { Graph } from './graph.js';
 
 export interface Grants {

@@ -1,8 +1,10 @@
 /** Small helpers shared by op modules: column checks and field-path access. */
 import { existsSync, statSync } from 'node:fs';
-import type { Column, ColType, ParamSpec, SchemaContext } from './types.js';
+import type { Column, ColType, SchemaContext } from './types.js';
 import { closest, didYouMean } from '../parser/suggest.js';
-import { resolvePath } from './sources/files.js';
+import { resolvePath } from '../core/paths.js';
+
+export { pathsOf } from '../core/paths.js';
 
 /** Report columns that the input does not have (defaults are not checked by the binder). */
 export function requireColumns(ctx: SchemaContext, param: string, columns: string[]): void {
@@ -78,18 +80,6 @@ export function depthExceeds(value: unknown, max = MAX_DEPTH): boolean {
   return false;
 }
 
-/** The path strings a param holds: one for a path param, each item of a list of paths. */
-export function pathsOf(spec: ParamSpec, value: unknown): { paths: string[]; access: 'read' | 'write' } | undefined {
-  const t = spec.type.kind === 'list' ? spec.type.of : spec.type;
-  // a rules block names the lexicon files its rules read (src/check/rules.ts)
-  if (t.kind === 'rules') {
-    const files = (value as { files?: unknown } | undefined)?.files;
-    return Array.isArray(files) && files.length ? { paths: files.filter((v): v is string => typeof v === 'string'), access: 'read' } : undefined;
-  }
-  if (t.kind !== 'path') return undefined;
-  const values = Array.isArray(value) ? value : [value];
-  return { paths: values.filter((v): v is string => typeof v === 'string'), access: t.access ?? 'read' };
-}
 
 /** The files a model folder must hold to be loaded (weights, architecture, tokenizer). */
 export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;

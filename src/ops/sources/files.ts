@@ -1,37 +1,11 @@
 /** Resolving a source's path or glob to files, at check time and at run time. */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { Params, SchemaContext, SourceInput } from '../types.js';
 
-/**
- * `pkg:NAME/rest` names files inside an installed npm package (a dataset shipped on the
- * registry); found by walking up from the recipe folder to a node_modules that has it.
- */
-export function packageDir(name: string, from: string): string | undefined {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-export interface ResolvedPath {
-  /** absolute path or glob */
-  abs: string;
-  /** for pkg: paths, the package folder and the label prefix */
-  pkg?: { dir: string; label: string };
-}
-
-export function resolvePath(pattern: string, baseDir: string): ResolvedPath {
-  const m = /^pkg:((?:@[^/]+\/)?[^/]+)\/?(.*)$/.exec(pattern);
-  if (m) {
-    const dir = packageDir(m[1], baseDir);
-    if (!dir) return { abs: join(baseDir, 'node_modules', m[1], m[2]), pkg: { dir: join(baseDir, 'node_modules', m[1]), label: `pkg:${m[1]}` } };
-    return { abs: join(dir, m[2]), pkg: { dir, label: `pkg:${m[1]}` } };
-  }
-  return { abs: isAbsolute(pattern) ? pattern : resolve(baseDir, pattern) };
-}
+export { packageDir, resolvePath, type ResolvedPath } from '../../core/paths.js';
+import { resolvePath } from '../../core/paths.js';
 
 export function matchFiles(pattern: string, baseDir: string): SourceInput[] {
   const { abs, pkg } = resolvePath(pattern, baseDir);

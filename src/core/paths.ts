@@ -1,0 +1,50 @@
+/**
+ * Paths as recipes write them: relative to the recipe's folder, absolute, or `pkg:NAME/…` inside
+ * an installed npm package; and which params of an op hold paths. Pure: nothing is read here but
+ * the existence of a package folder.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ParamSpec } from './op.js';
+
+/**
+ * `pkg:NAME/rest` names files inside an installed npm package (a dataset shipped on the
+ * registry); found by walking up from the recipe folder to a node_modules that has it.
+ */
+export function packageDir(name: string, from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+export interface ResolvedPath {
+  /** absolute path or glob */
+  abs: string;
+  /** for pkg: paths, the package folder and the label prefix */
+  pkg?: { dir: string; label: string };
+}
+
+export function resolvePath(pattern: string, baseDir: string): ResolvedPath {
+  const m = /^pkg:((?:@[^/]+\/)?[^/]+)\/?(.*)$/.exec(pattern);
+  if (m) {
+    const dir = packageDir(m[1], baseDir);
+    if (!dir) return { abs: join(baseDir, 'node_modules', m[1], m[2]), pkg: { dir: join(baseDir, 'node_modules', m[1]), label: `pkg:${m[1]}` } };
+    return { abs: join(dir, m[2]), pkg: { dir, label: `pkg:${m[1]}` } };
+  }
+  return { abs: isAbsolute(pattern) ? pattern : resolve(baseDir, pattern) };
+}
+
+/** The path strings a param holds: one for a path param, each item of a list of paths. */
+export function pathsOf(spec: ParamSpec, value: unknown): { paths: string[]; access: 'read' | 'write' } | undefined {
+  const t = spec.type.kind === 'list' ? spec.type.of : spec.type;
+  // a rules block names the lexicon files its rules read (src/check/rules.ts)
+  if (t.kind === 'rules') {
+    const files = (value as { files?: unknown } | undefined)?.files;
+    return Array.isArray(files) && files.length ? { paths: files.filter((v): v is string => typeof v === 'string'), access: 'read' } : undefined;
+  }
+  if (t.kind !== 'path') return undefined;
+  const values = Array.isArray(value) ? value : [value];
+  return { paths: values.filter((v): v is string => typeof v === 'string'), access: t.access ?? 'read' };
+}
