@@ -1,3 +1,4 @@
+import { fakeContext } from './harness.js';
 import { describe, expect, it } from 'vitest';
 import { htmlToText, strip_html } from '../../src/ops/clean/strip_html.js';
 import { normalizeText } from '../../src/ops/clean/normalize.js';
@@ -5,7 +6,7 @@ import { Drop, type OpContext } from '../../src/ops/types.js';
 import { keep, drop } from '../../src/ops/filter/keep.js';
 import { compileExpr, type ExprIR } from '../../src/core/expr.js';
 
-const ctx: OpContext = { cell: 'c', seed: 1, baseDir: '.', schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} };
+const ctx: OpContext = fakeContext();
 
 describe('strip_html', () => {
   it('removes tags, scripts and comments, decodes entities, keeps paragraphs apart', () => {

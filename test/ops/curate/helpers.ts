@@ -1,32 +1,16 @@
 /** Running a global op in-process on an array of rows, collecting what it emits, drops and notes. */
-import type { GlobalOutput, OpContext, OpDef, Row, RowSet } from '../../../src/ops/types.js';
+import type { OpDef, Row, RowSet } from '../../../src/ops/types.js';
 import { prng } from '../../../src/runtime/hash.js';
-import { rowSet } from '../harness.js';
+import { fakeContext, rowSet, runGlobalOp } from '../harness.js';
 export { rowSet };
 
-export function context(seed = 1, baseDir = '.'): OpContext & { logs: string[] } {
-  const logs: string[] = [];
-  return { cell: 'c', seed, baseDir, schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log: (m) => void logs.push(m), logs };
+export function context(seed = 1, baseDir = '.') {
+  return fakeContext({ seed, baseDir });
 }
 
-
 export async function runGlobal(op: OpDef, rows: Row[], params: Record<string, unknown>, opts: { seed?: number; baseDir?: string; extra?: Record<string, RowSet> } = {}) {
-  const kept: Row[] = [];
-  const dropped: { id: unknown; reason: string; detail?: string; row: Row }[] = [];
-  const notes: string[] = [];
-  const out: GlobalOutput = {
-    async emit(row) {
-      kept.push(row);
-    },
-    async drop(row, reason, detail) {
-      dropped.push({ id: row.id, reason, detail, row });
-    },
-    note: (l) => void notes.push(l),
-  };
-  const defaults = Object.fromEntries(op.params.filter((p) => p.default !== undefined).map((p) => [p.name, p.default]));
-  const ctx = context(opts.seed ?? 1, opts.baseDir);
-  await op.global!.run(rowSet(rows), { ...defaults, ...params }, ctx, out, opts.extra ?? {});
-  return { kept, keptIds: kept.map((r) => r.id), dropped, notes, logs: ctx.logs };
+  const r = await runGlobalOp(op, rows, params, { seed: opts.seed, baseDir: opts.baseDir, columns: [], extra: opts.extra });
+  return { kept: r.kept, keptIds: r.kept.map((x) => x.id), dropped: r.dropped, notes: r.notes, logs: r.logs };
 }
 
 /** Letter-only words (digits would fold to 0), drawn from a seeded PRNG. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { write } from '../../../src/ops/export/write.js';
 import { OpError, type OpContext, type Row, type RowSet } from '../../../src/ops/types.js';
 import { ftr, readJsonl, runJson, tempProject } from '../../helpers.js';
+import { fakeContext } from '../harness.js';
 
 const ROWS = [
   { id: 't1', text: 'Where is my parcel, "order" #12?', label: 'shipping', weight: 1, votes: 3, tags: ['late'] },
@@ -219,7 +220,7 @@ describe('rows a format cannot hold', () => {
         yield* rs;
       },
     });
-    const ctx = { cell: 'export:parts', seed: 0, baseDir: dir, schema: { columns: [{ name: 'text', type: 'string' }, { name: 'label', type: 'string' }], parts: ['train', 'val'] }, signal: new AbortController().signal, progress() {}, log() {} } as OpContext;
+    const ctx: OpContext = { ...fakeContext({ cell: 'export:parts', seed: 0, baseDir: dir, parts: ['train', 'val'] }), schema: { columns: [{ name: 'text', type: 'string' }, { name: 'label', type: 'string' }], parts: ['train', 'val'] } };
     const params = { path: 'out/', format: 'chat', skip_invalid: false, card: false };
     const parts = { train: set([{ text: 'fine', label: 'ok' }]), val: set([{ text: 'broken', label: null }]) };
     await expect(write.sink!.write(parts, params, ctx)).rejects.toBeInstanceOf(OpError);

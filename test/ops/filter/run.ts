@@ -1,27 +1,12 @@
 /** Run filter ops directly on rows (defaults filled in): global ops collect emits, drops and notes; map ops return results. */
-import { Drop, type GlobalOutput, type OpContext, type OpDef, type Params, type Row } from '../../../src/ops/types.js';
-import { rowSet, withDefaults } from '../harness.js';
+import { Drop, type OpContext, type OpDef, type Params, type Row } from '../../../src/ops/types.js';
+import { fakeContext, runGlobalOp, withDefaults } from '../harness.js';
 
-export const ctx = (baseDir = '.'): OpContext => ({ cell: 'c', seed: 1, baseDir, schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} });
-
-
+export const ctx = (baseDir = '.'): OpContext => fakeContext({ baseDir });
 
 export async function runGlobal(op: OpDef, rows: Row[], params: Params, extra: Record<string, Row[]> = {}, baseDir = '.') {
-  const kept: Row[] = [];
-  const dropped: { id: unknown; reason: string; detail?: string; row: Row }[] = [];
-  const notes: string[] = [];
-  const out: GlobalOutput = {
-    async emit(row) {
-      kept.push(row);
-    },
-    async drop(row, reason, detail) {
-      dropped.push({ id: row.id, reason, detail, row });
-    },
-    note: (l) => void notes.push(l),
-  };
-  const ex = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, rowSet(v)]));
-  await op.global!.run(rowSet(rows), withDefaults(op, params), ctx(baseDir), out, ex);
-  return { kept, keptIds: kept.map((r) => r.id), dropped, notes, byId: new Map(dropped.map((d) => [d.id, d])) };
+  const r = await runGlobalOp(op, rows, params, { baseDir, columns: [], extra });
+  return { kept: r.kept, keptIds: r.kept.map((x) => x.id), dropped: r.dropped, notes: r.notes, byId: new Map(r.dropped.map((d) => [d.id, d])) };
 }
 
 export function runMap(op: OpDef, rows: Row[], params: Params): (Row | Drop)[] {

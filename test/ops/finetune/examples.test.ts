@@ -1,3 +1,4 @@
+import { fakeContext } from '../harness.js';
 import { describe, expect, it } from 'vitest';
 import { ModelTokenizer } from '../../../src/ml/data.js';
 import { buildExamples, settingsOf } from '../../../src/ops/finetune/shared.js';
@@ -14,7 +15,7 @@ const TOKENIZER = JSON.stringify({
   post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }], pair: [], special_tokens: { '[CLS]': { id: '[CLS]', ids: [1], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [2], tokens: ['[SEP]'] } } },
 });
 
-const ctx = { log() {}, cell: 'c', seed: 1, baseDir: '.', schema: { columns: [] }, signal: new AbortController().signal, progress() {} } as OpContext;
+const ctx: OpContext = fakeContext();
 
 describe('buildExamples', () => {
   it('encodes with the base tokenizer, takes row weights from a `weight` column, counts rows it leaves out and sorts labels', async () => {

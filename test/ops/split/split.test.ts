@@ -5,9 +5,10 @@ import { split } from '../../../src/ops/split/split.js';
 import { hashKey, hashPartOf } from '../../../src/ops/split/allocate.js';
 import type { GlobalOutput, OpContext, Params, Row } from '../../../src/ops/types.js';
 import { partOfIds, runGlobal } from './harness.js';
+import { fakeContext } from '../harness.js';
 
 function context(seed: number): OpContext {
-  return { cell: 'c', seed, baseDir: '.', schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} };
+  return fakeContext({ seed });
 }
 
 async function runSplit(n: number, ratios: Record<string, number>, seed: number) {

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fakeContext } from '../harness.js';
 import { describe, expect, it } from 'vitest';
 import { describeType } from '../../../src/check/params.js';
 import { derive, type NamedExpr } from '../../../src/ops/transform/derive.js';
@@ -62,7 +63,7 @@ describe('derive: checking', () => {
 describe('derive: values', () => {
   it('computes each entry on the row as the earlier entries left it', () => {
     const { params } = checked('{ w: words(text), long: w > 1, label: coalesce(label, "none"), ratio: n / 0, tag: "L" + str(w) }');
-    const fn = derive.map!({ columns: params }, { cell: 'c', seed: 1, baseDir: '.', schema: { columns: [] }, signal: new AbortController().signal, progress() {}, log() {} });
+    const fn = derive.map!({ columns: params }, fakeContext());
     expect(fn({ id: '1', text: 'hello big world', label: null, n: 3 })).toEqual({ id: '1', text: 'hello big world', label: 'none', n: 3, w: 3, long: true, ratio: null, tag: 'L3' });
     expect(fn({ id: '2', text: 'hi', label: 'a', n: 0 })).toEqual({ id: '2', text: 'hi', label: 'a', n: 0, w: 1, long: false, ratio: null, tag: 'L1' });
   });
