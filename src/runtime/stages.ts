@@ -6,7 +6,7 @@ import type { Graph, GraphCell, Step } from '../check/graph.js';
 import { deriveSeed } from './hash.js';
 import { manifestHash, type Manifest, type Store } from './store.js';
 import { matchFiles } from '../ops/sources/files.js';
-import { pathsOf } from '../ops/common.js';
+import { pathsOf } from '../core/paths.js';
 
 export const CACHE_VERSION = 'ftr-cache/1';
 
