@@ -36,7 +36,8 @@ export async function buildLock(graph: Graph, store: Store): Promise<Lock> {
     for (const s of cell.steps) {
       if (s.op.kind !== 'source') continue;
       const inputs = await s.op.source!.inputs(s.params, { baseDir: cell.baseDir, offline: true });
-      entry.inputs = await Promise.all(inputs.map(async (i) => ({ file: i.label, sha256: await store.fileHash(i.path) })));
+      // a lock pins contents: always read, never trust the file index
+      entry.inputs = await Promise.all(inputs.map(async (i) => ({ file: i.label, sha256: await store.fileHash(i.path, { fresh: true }) })));
     }
     cells[cell.name] = entry;
   }
