@@ -68,7 +68,7 @@ function moduleInfo(file: string): ModuleInfo {
         if (target) locals.add(target);
       } else {
         const pkg = packageName(spec);
-        if (pkg) packages.add(pkg);
+        if (pkg && /^(@[\w.-]+\/)?[\w.-]+$/.test(pkg)) packages.add(pkg);
       }
     }
   }
@@ -87,9 +87,8 @@ function packageVersion(root: string, name: string): string {
   }
 }
 
-/** A module and everything it imports: local files by content, packages by version, package data by content. */
-export async function moduleFingerprint(entry: string, opts: { root?: string; store?: Store } = {}): Promise<string> {
-  const root = opts.root ?? ROOT;
+/** The local files a module imports, transitively (itself included), and the packages they import. */
+export function moduleClosure(entry: string): { files: string[]; packages: string[] } {
   const seen = new Set<string>();
   const packages = new Set<string>();
   const stack = [entry];
@@ -101,9 +100,16 @@ export async function moduleFingerprint(entry: string, opts: { root?: string; st
     info.packages.forEach((p) => packages.add(p));
     stack.push(...info.locals);
   }
+  return { files: [...seen].sort(), packages: [...packages].sort() };
+}
+
+/** A module and everything it imports: local files by content, packages by version, package data by content. */
+export async function moduleFingerprint(entry: string, opts: { root?: string; store?: Store } = {}): Promise<string> {
+  const root = opts.root ?? ROOT;
+  const { files, packages } = moduleClosure(entry);
   const h = createHash('sha256');
-  for (const f of [...seen].sort()) h.update(`file ${relative(root, f)} ${moduleInfo(f).hash}\n`);
-  for (const p of [...packages].sort()) {
+  for (const f of files) h.update(`file ${relative(root, f)} ${moduleInfo(f).hash}\n`);
+  for (const p of packages) {
     h.update(`package ${p} ${packageVersion(root, p)}\n`);
     const data = DATA_PACKAGES[p];
     if (!data) continue;
