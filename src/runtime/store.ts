@@ -157,13 +157,12 @@ export class Store {
     await rename(tmp, path);
   }
 
-  /** Move a finished tmp file into the object store under its hash (idempotent). */
+  /**
+   * Move a finished tmp file into the object store under its hash. Always replaces what is there:
+   * the bytes are the same when the object is sound, and a damaged copy nobody read yet is healed.
+   */
   async commitObject(tmp: string, hash: string): Promise<void> {
     const dest = this.objectPath(hash);
-    if (existsSync(dest)) {
-      await rm(tmp, { force: true });
-      return;
-    }
     await mkdir(join(dest, '..'), { recursive: true });
     await rename(tmp, dest);
   }
@@ -330,12 +329,25 @@ export class Store {
     return hash;
   }
 
+  /** The file index, if its seal holds (an edited or half-written index is dropped: files are then re-hashed). */
   private loadFileIndex() {
     if (!this.fileIndex) {
+      let text: string | undefined;
       try {
-        this.fileIndex = JSON.parse(readFileSync(join(this.root, 'files.json'), 'utf8'));
+        text = readFileSync(join(this.root, 'files.json'), 'utf8');
       } catch {
-        this.fileIndex = {};
+        text = undefined;
+      }
+      this.fileIndex = {};
+      if (text !== undefined) {
+        let saved: { files?: Record<string, FileIndexEntry>; sum?: string } | undefined;
+        try {
+          saved = JSON.parse(text);
+        } catch {
+          saved = undefined;
+        }
+        if (saved?.files && saved.sum === createHash('sha256').update(JSON.stringify(saved.files)).digest('hex')) this.fileIndex = saved.files;
+        else if (saved?.sum !== undefined || !saved) this.onDamage?.('the file index (files.json) was damaged: every file is hashed again');
       }
     }
     return this.fileIndex!;
@@ -343,7 +355,9 @@ export class Store {
 
   async flush(): Promise<void> {
     if (this.fileIndexDirty && this.fileIndex) {
-      await this.writeAtomic(join(this.root, 'files.json'), JSON.stringify(this.fileIndex));
+      const files = JSON.stringify(this.fileIndex);
+      const sum = createHash('sha256').update(files).digest('hex');
+      await this.writeAtomic(join(this.root, 'files.json'), `{"files":${files},"sum":"${sum}"}`);
       this.fileIndexDirty = false;
     }
   }

@@ -51,7 +51,7 @@ describe('store', () => {
   /** When `fileHash` last read the file (from the saved index): unchanged = not re-read. */
   async function hashedAt(s: Store, f: string): Promise<number> {
     await s.flush();
-    return JSON.parse(readFileSync(join(s.root, 'files.json'), 'utf8'))[f].at;
+    return JSON.parse(readFileSync(join(s.root, 'files.json'), 'utf8')).files[f].at;
   }
   const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -90,6 +90,27 @@ describe('store', () => {
     const before = await s.fileHash(f);
     renameSync(g, f);
     expect(await s.fileHash(f)).not.toBe(before);
+  });
+
+  it('an edited file index is not trusted: its files are hashed again', async () => {
+    const s = store();
+    s.racyWindowMs = 0;
+    const f = join(s.root, 'x.txt');
+    const g = join(s.root, 'y.txt');
+    writeFileSync(f, 'aaaa');
+    writeFileSync(g, 'bbbb');
+    await tick();
+    const hf = await s.fileHash(f);
+    const hg = await s.fileHash(g);
+    await s.flush();
+    const saved = JSON.parse(readFileSync(join(s.root, 'files.json'), 'utf8'));
+    saved.files[g].hash = hf;
+    writeFileSync(join(s.root, 'files.json'), JSON.stringify(saved));
+    const again = new Store(s.root);
+    const damage: string[] = [];
+    again.onDamage = (m) => damage.push(m);
+    expect(await again.fileHash(g)).toBe(hg);
+    expect(damage.join()).toMatch(/file index/);
   });
 
   it('racily clean: a file hashed within the window after its last change is re-hashed next time', async () => {
