@@ -14,7 +14,7 @@ import { closest } from '../parser/suggest.js';
 import { KEEP_RUNS, recipeId, runGraph, type RunState } from '../runtime/executor.js';
 import { collectGarbage, listEntries, verifyCache } from '../runtime/cache-admin.js';
 import { explainCell } from '../runtime/explain.js';
-import { Store } from '../runtime/store.js';
+import { CorruptObjectError, Store } from '../runtime/store.js';
 import { describeIoError } from '../runtime/io-errors.js';
 import { buildLock, diffLocks, lockText, type Lock } from '../runtime/lockfile.js';
 import { formatFile } from './fmt.js';
@@ -239,6 +239,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (e instanceof UsageError) {
       io.err(`ftr: ${e.message}\n`);
       return EXIT.usage;
+    }
+    if (e instanceof CorruptObjectError) {
+      io.err(`ftr: ${e.message}; it was moved aside — run the recipe again to recompute it\n`);
+      return EXIT.run;
     }
     const io_ = describeIoError(e);
     if (io_) {

@@ -171,7 +171,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         if (e.why === 'it is missing') damage.push(`cache object ${e.hash.slice(0, 12)} went missing: recomputed`);
         for (const [name, m] of outputs) {
           if (!Object.values(m.parts).some((shards) => shards.some((s) => s.hash === e.hash))) continue;
-          const r = await runCell(byName.get(name)!);
+          const r = await runCellVerified(byName.get(name)!);
           outputs.set(name, r.manifest);
           cellsOut[name] = { manifest: r.manifest, cached: r.cached };
         }

@@ -179,6 +179,24 @@ export clean | write "out/clean.jsonl"
     expect(r.cells.get('clean')!.notes?.join('\n')).toMatch(/damaged/);
   });
 
+  it('`ftr rejects` on a damaged reject shard says so (no stack trace); the next run recomputes it', async () => {
+    const dir = tempProject({ 'r.ftr': recipe(5), 'data/a.jsonl': rows(30) + '{"text":"ab"}\n{"text":"cd"}\n' });
+    await runJson(join(dir, 'r.ftr'));
+    const state = JSON.parse(readFileSync(join(dir, '.ftr/state/r.ftr.json'), 'utf8'));
+    const hash: string = state.cells.clean.rejects[0].hash;
+    const path = join(dir, '.ftr/objects', hash.slice(0, 2), hash);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"ab"', '"xy"'));
+    const r = await ftr('rejects', join(dir, 'r.ftr'), 'clean');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/cache object \w+ is damaged .*run the recipe again/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    const again = await runJson(join(dir, 'r.ftr'));
+    expect(again.cells.get('clean')!.status).toBe('done');
+    const listed = await ftr('rejects', join(dir, 'r.ftr'), 'clean', '--json');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain('"ab"');
+  });
+
   it('`ftr cache verify` reports every damaged entry, and the next run does not say cached for them', async () => {
     const dir = tempProject({
       'r.ftr': `recipe t
