@@ -15,7 +15,7 @@ import { closest } from '../parser/suggest.js';
 import { KEEP_RUNS, recipeId, runGraph, type RunState } from '../runtime/executor.js';
 import { collectGarbage, listEntries, verifyCache } from '../runtime/cache-admin.js';
 import { explainCell } from '../runtime/explain.js';
-import { Store } from '../runtime/store.js';
+import { CorruptObjectError, Store } from '../runtime/store.js';
 import { describeIoError } from '../runtime/io-errors.js';
 import { buildLock, diffLocks, lockText, type Lock } from '../runtime/lockfile.js';
 import { formatFile } from './fmt.js';
@@ -252,6 +252,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.err(`ftr: ${e.message}\n`);
       return EXIT.usage;
     }
+    if (e instanceof CorruptObjectError) {
+      io.err(`ftr: ${e.message}; it was moved aside — run the recipe again to recompute it\n`);
+      return EXIT.run;
+    }
     const io_ = describeIoError(e);
     if (io_) {
       io.err(`ftr: ${io_}\n`);
@@ -342,9 +346,9 @@ async function cacheCommand(rest: string[], v: Record<string, unknown>, io: Io):
     if (sub === 'verify') {
       const r = await verifyCache(store, Boolean(v.yes));
       io.out(`${r.objects} objects re-hashed, ${r.corrupt.length} corrupt; ${r.entries} entries checked, ${r.broken.length} broken\n`);
-      for (const h of r.corrupt) io.out(`  corrupt object ${h}${v.yes ? ' (removed)' : ''}\n`);
-      for (const k of r.broken) io.out(`  broken entry ${k.slice(0, 12)} (will be recomputed on the next run)\n`);
-      if ((r.corrupt.length || r.broken.length) && !v.yes) io.out('run `ftr cache verify --yes` to remove corrupt objects\n');
+      for (const h of r.corrupt) io.out(`  corrupt object ${h} (${v.yes ? 'removed' : 'moved to quarantine/'})\n`);
+      for (const k of r.broken) io.out(`  broken entry ${k.slice(0, 12)} (${v.yes ? 'removed' : 'moved to quarantine/'}; recomputed on the next run)\n`);
+      if ((r.corrupt.length || r.broken.length) && !v.yes) io.out(`damaged files were moved to ${join(store.root, 'quarantine')}; \`ftr cache verify --yes\` deletes them instead\n`);
       return r.corrupt.length || r.broken.length ? EXIT.run : EXIT.ok;
     }
     const r = await collectGarbage(store, { dryRun: !v.yes });

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunState, StageResult } from './executor.js';
-import type { ShardRef, Store } from './store.js';
+import { entrySealed, type ShardRef, type Store } from './store.js';
 
 export interface EntryInfo {
   key: string;
@@ -85,30 +85,41 @@ export interface VerifyReport {
   broken: string[];
 }
 
-/** Re-hash every object and check every entry's references. Corrupt objects are removed when `repair`. */
-export async function verifyCache(store: Store, repair = false): Promise<VerifyReport> {
+/**
+ * Re-hash every object and check every entry: sealed (not edited, not another entry's), and every
+ * object it points at present, of its recorded size, and not corrupt. What is damaged can never be
+ * used correctly, so it is moved to quarantine/ (deleted when `remove`): the next run recomputes
+ * it instead of saying `cached`.
+ */
+export async function verifyCache(store: Store, remove = false): Promise<VerifyReport> {
   const report: VerifyReport = { objects: 0, corrupt: [], entries: 0, broken: [] };
+  const drop = (path: string, name: string) => (remove ? rm(path, { force: true }) : store.quarantine(path, name));
+  const sizes = new Map<string, number>();
   for await (const { hash, path } of objectFiles(store)) {
     report.objects++;
     const h = createHash('sha256');
-    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-    if (h.digest('hex') !== hash) {
-      report.corrupt.push(hash);
-      // a corrupt object is never used: entries that need it become misses and are recomputed
-      if (repair) await rm(path, { force: true });
+    let size = 0;
+    for await (const chunk of createReadStream(path)) {
+      h.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
     }
+    if (h.digest('hex') !== hash) report.corrupt.push(hash);
+    else sizes.set(hash, size);
   }
-  const corrupt = new Set(report.corrupt);
   for await (const { key, path } of actionFiles(store)) {
     report.entries++;
+    let e: AnyEntry | undefined;
     try {
-      const e = JSON.parse(await readFile(path, 'utf8')) as AnyEntry;
-      if (objectsOf(e).some((o) => corrupt.has(o.hash) || !store.hasObjects([o]))) report.broken.push(key);
+      e = JSON.parse(await readFile(path, 'utf8')) as AnyEntry;
     } catch {
+      e = undefined;
+    }
+    if (!e || !entrySealed(e, key) || objectsOf(e).some((o) => sizes.get(o.hash) !== o.bytes)) {
       report.broken.push(key);
-      if (repair) await rm(path, { force: true });
+      await drop(path, `entry-${key}`);
     }
   }
+  for (const hash of report.corrupt) await drop(join(store.root, 'objects', hash.slice(0, 2), hash), `object-${hash}`);
   return report;
 }
 

@@ -12,7 +12,7 @@ import { describeIoError } from './io-errors.js';
 import { redactDeep } from './secrets.js';
 import { DEFAULT_SHARD_ROWS, rowSet, ShardWriter } from './shards.js';
 import { stagePreimage, stagesOf, stepSeed, type Stage, type StagePreimage } from './stages.js';
-import { MAIN_PART, manifestHash, manifestRows, Store, type Manifest, type ShardRef } from './store.js';
+import { CorruptObjectError, MAIN_PART, manifestHash, manifestRows, Store, type Manifest, type ShardRef } from './store.js';
 
 export interface RunOptions {
   store: Store;
@@ -114,6 +114,10 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
   });
   for (const c of graph.cells) emit({ v: 1, type: 'cell', cell: c.name, status: 'queued' });
 
+  // damaged cache objects and entries found while a cell runs are shown under that cell
+  const damage: string[] = [];
+  store.onDamage = (message) => damage.push(message);
+
   let status: RunSummary['status'] = 'ok';
   for (const name of graph.order) {
     const cell = byName.get(name)!;
@@ -125,7 +129,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       continue;
     }
     try {
-      const r = await runCell(cell);
+      const r = await runCellVerified(cell);
       outputs.set(name, r.manifest);
       cellsOut[name] = { manifest: r.manifest, cached: r.cached };
       r.cached ? counts.cached++ : counts.done++;
@@ -152,8 +156,32 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     emit({ v: 1, type: 'log', level: 'error', message: `could not save the run state: ${describeIoError(e) ?? (e as Error).message}` });
     if (status === 'ok') status = 'failed';
   }
+  // a cell re-run after damage was found lists its files again: the last write of a path counts
+  const written = [...new Map(files.map((f) => [f.path, f])).values()];
+  files.splice(0, files.length, ...written);
   emit({ v: 1, type: 'run-end', status, durationMs: Date.now() - started, counts, outputs: files });
   return { status, counts, outputs: files, cells: cellsOut };
+
+  /**
+   * Run a cell; when a cache object it reads turns out damaged (the store moved it aside), re-run
+   * the cells whose output held it — their entries now miss — and then this cell again.
+   */
+  async function runCellVerified(cell: GraphCell): Promise<{ manifest: Manifest; cached: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await runCell(cell);
+      } catch (e) {
+        if (!(e instanceof CorruptObjectError) || attempt >= 3 || signal.aborted) throw e;
+        if (e.why === 'it is missing') damage.push(`cache object ${e.hash.slice(0, 12)} went missing: recomputed`);
+        for (const [name, m] of outputs) {
+          if (!Object.values(m.parts).some((shards) => shards.some((s) => s.hash === e.hash))) continue;
+          const r = await runCellVerified(byName.get(name)!);
+          outputs.set(name, r.manifest);
+          cellsOut[name] = { manifest: r.manifest, cached: r.cached };
+        }
+      }
+    }
+  }
 
   async function runCell(cell: GraphCell): Promise<{ manifest: Manifest; cached: boolean }> {
     const t0 = Date.now();
@@ -208,9 +236,12 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     if (losing.length > 1) notes.unshift(`funnel: ${rowsIn ?? ''}${funnel.map((f) => ` → ${f.step} ${f.rows.toLocaleString('en-US')}`).join('')}`.replace(/^funnel: → /, 'funnel: '));
     if (work.computed && work.reused) notes.push(`incremental: ${work.computed} piece${work.computed === 1 ? '' : 's'} computed, ${work.reused} reused from the cache`);
     const manifest = last!.output;
+    // a sink passes its input through: its preview would repeat the cell it writes
+    const cellPreview = cell.steps[cell.steps.length - 1].op.kind === 'sink' ? undefined : await preview(manifest);
+    notes.push(...damage.splice(0));
     state.cells[cell.name] = { stages: stageStates, output: manifestHash(manifest), rejects };
     const sourceFiles = stageStates.flatMap((s) => s.preimage.files ?? []).map((f) => ({ file: f.label, sha256: f.hash }));
-    runInfo.cells.push({
+    const runCellInfo: RunInfo['cells'][number] = {
       name: cell.name,
       summary: cell.summary,
       rowsIn,
@@ -219,7 +250,11 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       dropped,
       funnel,
       inputs: sourceFiles.length ? sourceFiles : undefined,
-    });
+    };
+    // a cell re-run after damage was found keeps its place in the run info
+    const seen = runInfo.cells.findIndex((c) => c.name === cell.name);
+    if (seen >= 0) runInfo.cells[seen] = runCellInfo;
+    else runInfo.cells.push(runCellInfo);
     const parts = cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, s]) => [p, s.reduce((n, x) => n + x.rows, 0)])) : undefined;
     emit({
       v: 1,
@@ -232,8 +267,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       dropped: Object.keys(dropped).length ? dropped : undefined,
       key: stageStates[stageStates.length - 1]?.key,
       durationMs: Date.now() - t0,
-      // a sink passes its input through: its preview would repeat the cell it writes
-      preview: cell.steps[cell.steps.length - 1].op.kind === 'sink' ? undefined : await preview(manifest),
+      preview: cellPreview,
       notes: notes.length ? notes : undefined,
       warnings: warnings.length ? warnings : undefined,
       shards: work.computed + work.reused ? work : undefined,
@@ -308,10 +342,10 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     let rows = 0;
     for (const [i, inp] of inputs.entries()) {
       // each file is cached on its own, so adding a file to a glob reads only the new file
-      const fileKey = keyOf({ v: preimage.v, ops: preimage.ops, cell: cell.name, shardRows, file: preimage.files![i] });
+      const fileKey = keyOf({ v: preimage.v, ops: preimage.ops, code: preimage.code, cell: cell.name, shardRows, file: preimage.files![i] });
       subkeys.push(fileKey);
       const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number>; present?: string[] }>(fileKey);
-      if (hit && hit.present && store.hasObjects([...hit.shards, ...hit.rejects])) {
+      if (hit && hit.present && (await store.hasObjects([...hit.shards, ...hit.rejects]))) {
         shards.push(...hit.shards);
         rejects.push(...hit.rejects);
         addCounts(dropped, hit.dropped);
@@ -368,12 +402,14 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     for (const [part, shards] of Object.entries(input.parts)) {
       output.parts[part] = [];
       for (const shard of shards) {
-        // per-shard entries: an appended shard is the only one computed on the next run
-        const shardKey = keyOf({ v: preimage.v, ops: preimage.ops, shard: shard.hash });
+        // per-shard entries: an appended shard is the only one computed on the next run; all that
+        // the stage's key holds besides its input (files read, code, datasets) is in it too
+        const { input: _input, shardRows: _shardRows, ...common } = preimage;
+        const shardKey = keyOf({ ...common, shard: shard.hash });
         subkeys.push(shardKey);
         type ShardEntry = { out: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number>; after: number[] };
         let entry = opts.noCache ? undefined : await store.getAction<ShardEntry>(shardKey);
-        if (!entry || !store.hasObjects([...entry.out, ...entry.rejects])) {
+        if (!entry || !(await store.hasObjects([...entry.out, ...entry.rejects]))) {
           work.computed++;
           const out = new ShardWriter(store, Number.MAX_SAFE_INTEGER);
           const bad = new ShardWriter(store, Number.MAX_SAFE_INTEGER);

@@ -86,6 +86,12 @@ export function diffPreimages(before: StagePreimage, after: StagePreimage, cell:
         const b = canonicalJson(op.params[k]);
         if (a !== b) out.push(`param \`${k}\` of \`${op.op}\` changed: ${short(a)} → ${short(b)}`);
       }
+      for (const k of new Set([...Object.keys(old.order ?? {}), ...Object.keys(op.order ?? {})])) {
+        if (canonicalJson(old.order?.[k] ?? []) !== canonicalJson(op.order?.[k] ?? []) && canonicalJson(old.params[k]) === canonicalJson(op.params[k])) {
+          out.push(`the order of the entries of param \`${k}\` of \`${op.op}\` changed (order matters there)`);
+        }
+      }
+      if (before.code?.[i] !== after.code?.[i]) out.push(`the code of op \`${op.op}\` changed (an ftr or dependency update, or an edited op)`);
       if (old.seed !== op.seed) out.push(`the seed of \`${op.op}\` changed (recipe seed or cell name)`);
     });
   }

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import type { Graph } from '../check/graph.js';
 import { canonicalJson } from './hash.js';
-import { stepSeed } from './stages.js';
+import { paramsOrder, stepSeed } from './stages.js';
 import type { Store } from './store.js';
 
 export interface LockCell {
-  steps: { op: string; version: number; params: Record<string, unknown>; seed?: number }[];
+  steps: { op: string; version: number; params: Record<string, unknown>; order?: Record<string, string[][]>; seed?: number }[];
   inputs?: { file: string; sha256: string }[];
 }
 
@@ -31,12 +31,13 @@ export async function buildLock(graph: Graph, store: Store): Promise<Lock> {
   const cells: Record<string, LockCell> = {};
   for (const cell of graph.cells) {
     const entry: LockCell = {
-      steps: cell.steps.map((s) => ({ op: s.op.name, version: s.op.version, params: s.params, seed: s.op.random ? stepSeed(graph, cell, s) : undefined })),
+      steps: cell.steps.map((s) => ({ op: s.op.name, version: s.op.version, params: s.params, order: paramsOrder(s.params), seed: s.op.random ? stepSeed(graph, cell, s) : undefined })),
     };
     for (const s of cell.steps) {
       if (s.op.kind !== 'source') continue;
       const inputs = await s.op.source!.inputs(s.params, { baseDir: cell.baseDir, offline: true });
-      entry.inputs = await Promise.all(inputs.map(async (i) => ({ file: i.label, sha256: await store.fileHash(i.path) })));
+      // a lock pins contents: always read, never trust the file index
+      entry.inputs = await Promise.all(inputs.map(async (i) => ({ file: i.label, sha256: await store.fileHash(i.path, { fresh: true }) })));
     }
     cells[cell.name] = entry;
   }
@@ -77,6 +78,9 @@ export function diffLocks(locked: Lock, now: Lock): string[] {
         if (o.version !== s.version) out.push(`cell ${name}: op ${s.op} v${o.version} → v${s.version}`);
         for (const k of new Set([...Object.keys(o.params), ...Object.keys(s.params)])) {
           if (!same(o.params[k], s.params[k])) out.push(`cell ${name}: ${s.op} ${k}: ${canonicalJson(o.params[k] ?? null)} → ${canonicalJson(s.params[k] ?? null)}`);
+        }
+        for (const k of new Set([...Object.keys(o.order ?? {}), ...Object.keys(s.order ?? {})])) {
+          if (!same(o.order?.[k], s.order?.[k]) && same(o.params[k], s.params[k])) out.push(`cell ${name}: ${s.op} ${k}: entries reordered (${(o.order?.[k] ?? []).map((x) => x.join(', ')).join('; ')} → ${(s.order?.[k] ?? []).map((x) => x.join(', ')).join('; ')})`);
         }
         if (o.seed !== s.seed) out.push(`cell ${name}: ${s.op} seed ${o.seed} → ${s.seed}`);
       });

@@ -7,8 +7,10 @@ import { deriveSeed } from './hash.js';
 import { manifestHash, type Manifest, type Store } from './store.js';
 import { matchFiles } from '../ops/sources/files.js';
 import { pathsOf } from '../core/paths.js';
+import { opFingerprint } from './fingerprint.js';
 
-export const CACHE_VERSION = 'ftr-cache/1';
+/** 2: entries sealed; keys hold code fingerprints, key order of records, files read per shard */
+export const CACHE_VERSION = 'ftr-cache/2';
 
 export interface Stage {
   kind: 'source' | 'map' | 'global' | 'sink';
@@ -29,12 +31,38 @@ export function stepSeed(graph: Graph, cell: GraphCell, step: Step): number {
   return deriveSeed(graph.seed, cell.name, step.index);
 }
 
-/** What a stage computes, independent of its input data: ops, versions, params, seeds. */
+/**
+ * The key order of every record inside a value, depth first: canonical JSON sorts keys, but in a
+ * record like split's `{ train: 80%, val: 10%, test: 10% }` or a mapping's columns the order is
+ * meaning (which part gets which rows, column order), so it enters the key beside the value.
+ */
+export function keyOrder(value: unknown): string[][] {
+  const out: string[][] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+      if (keys.length > 1) out.push(keys);
+      for (const k of keys) walk((v as Record<string, unknown>)[k]);
+    }
+  };
+  walk(value);
+  return out;
+}
+
+/** The key order of each param that holds records with two or more keys; undefined when none does. */
+export function paramsOrder(params: Record<string, unknown>): Record<string, string[][]> | undefined {
+  const order = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, keyOrder(v)]).filter(([, o]) => o.length));
+  return Object.keys(order).length ? order : undefined;
+}
+
+/** What a stage computes, independent of its input data: ops, versions, params (with their key order), seeds. */
 export function stageSpec(graph: Graph, cell: GraphCell, stage: Stage) {
   return stage.steps.map((s) => ({
     op: s.op.name,
     version: s.op.version,
     params: s.params,
+    order: paramsOrder(s.params),
     seed: s.op.random ? stepSeed(graph, cell, s) : undefined,
   }));
 }
@@ -42,6 +70,8 @@ export function stageSpec(graph: Graph, cell: GraphCell, stage: Stage) {
 export interface StagePreimage {
   v: string;
   ops: ReturnType<typeof stageSpec>;
+  /** code fingerprint of each step's op (src/runtime/fingerprint.ts) */
+  code?: string[];
   /** content hash of the pipeline input */
   input?: string;
   /** content hashes of dataset params */
@@ -69,6 +99,7 @@ export async function stagePreimage(
   offline = false,
 ): Promise<StagePreimage> {
   const pre: StagePreimage = { v: CACHE_VERSION, ops: stageSpec(graph, cell, stage), shardRows };
+  pre.code = await Promise.all(stage.steps.map((s) => opFingerprint(s.op, store)));
   if (input) pre.input = manifestHash(input);
   if (Object.keys(datasets).length) pre.datasets = Object.fromEntries(Object.entries(datasets).map(([k, m]) => [k, manifestHash(m)]));
   // any other file an op reads is part of its result: key it by content, like a source

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,18 +48,80 @@ describe('store', () => {
     expect(readdirSync(s.tmpDir)).toEqual([]);
   });
 
-  it('hashes a file by content and trusts (size, mtime) while they are unchanged', async () => {
+  /** When `fileHash` last read the file (from the saved index): unchanged = not re-read. */
+  async function hashedAt(s: Store, f: string): Promise<number> {
+    await s.flush();
+    return JSON.parse(readFileSync(join(s.root, 'files.json'), 'utf8')).files[f].at;
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 5));
+
+  it('hashes a file by content and does not re-read it while its identity is unchanged', async () => {
     const s = store();
+    s.racyWindowMs = 0;
     const f = join(s.root, 'x.txt');
+    writeFileSync(f, 'aaaa');
+    await tick();
+    const h1 = await s.fileHash(f);
+    const at = await hashedAt(s, f);
+    await tick();
+    expect(await s.fileHash(f)).toBe(h1);
+    expect(await hashedAt(s, f)).toBe(at);
+    // `fresh` (lock, --frozen) always reads
+    await s.fileHash(f, { fresh: true });
+    expect(await hashedAt(s, f)).toBeGreaterThan(at);
+  });
+
+  it('a same-size edit with the mtime put back is re-hashed (ctime), as is a file swapped in by mv (inode)', async () => {
+    const s = store();
+    s.racyWindowMs = 0;
+    const f = join(s.root, 'x.txt');
+    const g = join(s.root, 'y.txt');
     const mtime = new Date('2026-01-01T00:00:00Z');
     writeFileSync(f, 'aaaa');
     utimesSync(f, mtime, mtime);
+    await tick();
     const h1 = await s.fileHash(f);
     writeFileSync(f, 'bbbb');
     utimesSync(f, mtime, mtime);
-    expect(await s.fileHash(f)).toBe(h1); // same size and mtime: not re-read
-    utimesSync(f, new Date(mtime.getTime() + 5000), new Date(mtime.getTime() + 5000));
     expect(await s.fileHash(f)).not.toBe(h1);
+    writeFileSync(g, 'cccc');
+    utimesSync(g, mtime, mtime);
+    await tick();
+    const before = await s.fileHash(f);
+    renameSync(g, f);
+    expect(await s.fileHash(f)).not.toBe(before);
+  });
+
+  it('an edited file index is not trusted: its files are hashed again', async () => {
+    const s = store();
+    s.racyWindowMs = 0;
+    const f = join(s.root, 'x.txt');
+    const g = join(s.root, 'y.txt');
+    writeFileSync(f, 'aaaa');
+    writeFileSync(g, 'bbbb');
+    await tick();
+    const hf = await s.fileHash(f);
+    const hg = await s.fileHash(g);
+    await s.flush();
+    const saved = JSON.parse(readFileSync(join(s.root, 'files.json'), 'utf8'));
+    saved.files[g].hash = hf;
+    writeFileSync(join(s.root, 'files.json'), JSON.stringify(saved));
+    const again = new Store(s.root);
+    const damage: string[] = [];
+    again.onDamage = (m) => damage.push(m);
+    expect(await again.fileHash(g)).toBe(hg);
+    expect(damage.join()).toMatch(/file index/);
+  });
+
+  it('racily clean: a file hashed within the window after its last change is re-hashed next time', async () => {
+    const s = store();
+    const f = join(s.root, 'x.txt');
+    writeFileSync(f, 'aaaa');
+    await s.fileHash(f);
+    const at = await hashedAt(s, f);
+    await tick();
+    await s.fileHash(f);
+    expect(await hashedAt(s, f)).toBeGreaterThan(at);
   });
 
   it('one run at a time: a second lock waits for the first; a dead owner\'s lock is taken over', async () => {
