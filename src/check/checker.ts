@@ -14,12 +14,16 @@ import { closest, didYouMean } from '../parser/suggest.js';
 import type { OpDef, Schema } from '../ops/types.js';
 import type { Graph, GraphCell, Step } from './graph.js';
 import { bindArgs, literal, type DatasetRef } from './params.js';
+import { pathDiagnostics, type Grants } from './permissions.js';
+import { accessProblem, PermissionError, realPath } from '../runtime/sandbox.js';
 
 export interface CheckOptions {
   /** `--set name=value` overrides, as typed on the command line */
   set?: Record<string, string>;
   /** read a file (tests pass in-memory sources) */
   readFile?: (path: string) => string;
+  /** decide each read before it happens (a step's files before its schema samples them, `use`d files) */
+  grants?: Grants;
 }
 
 export interface CheckResult {
@@ -57,6 +61,11 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
       return;
     }
     if (loaded.has(abs + '|' + prefix)) return;
+    const denied = from && opts.grants ? accessProblem(abs, 'read', { root: realPath(dirname(file)), grants: opts.grants, packages: new Set() }) : undefined;
+    if (denied !== undefined) {
+      diagnostics.push(diag('E0401', `\`use\` would read \`${display(abs)}\`, outside the recipe's folder`, from!, { notes: [`resolves to ${denied}`], help: `if you trust this recipe, run with --allow-read=${relative(process.cwd(), denied) || '.'} (or --allow-read for any path)` }));
+      return;
+    }
     let text: string;
     try {
       text = readFile(abs);
@@ -270,20 +279,38 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         ok = false;
         return;
       }
-      const out = op.schema({
-        input: schema,
-        datasets,
-        params: bound.params,
-        baseDir: d.baseDir,
-        producer: (abs) => {
-          const cell = producer(abs);
-          return cell === d.name ? undefined : cell;
-        },
-        error: (param, message, extra) => {
-          const code = message.startsWith('unknown column') ? 'E0201' : param ? 'E0116' : 'E0114';
-          diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
-        },
-      });
+      // permissions before any read: sources sample their files in schema()
+      if (opts.grants) {
+        const denied = pathDiagnostics({ cell: d.name, op, params: bound.params, baseDir: d.baseDir, span: stage.span, paramSpans: bound.spans }, dirname(file), opts.grants);
+        if (denied.length) {
+          diagnostics.push(...denied);
+          ok = false;
+          return;
+        }
+      }
+      let out: Schema;
+      try {
+        out = op.schema({
+          input: schema,
+          datasets,
+          params: bound.params,
+          baseDir: d.baseDir,
+          producer: (abs) => {
+            const cell = producer(abs);
+            return cell === d.name ? undefined : cell;
+          },
+          error: (param, message, extra) => {
+            const code = message.startsWith('unknown column') ? 'E0201' : param ? 'E0116' : 'E0114';
+            diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
+          },
+        });
+      } catch (e) {
+        // a file a glob or folder expands to that leads out (the policy of src/runtime/sandbox.ts)
+        if (!(e instanceof PermissionError)) throw e;
+        diagnostics.push(diag('E0401', e.message, stage.span, { help: `if you trust this recipe, run with ${e.flag}` }));
+        ok = false;
+        return;
+      }
       if (diagnostics.length > before) {
         ok = false;
         return;

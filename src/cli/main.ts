@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkRecipe, UsageError, type CheckResult } from '../check/checker.js';
 import type { Graph } from '../check/graph.js';
 import { checkPermissions, parseGrant, parseHosts, type Grants } from '../check/permissions.js';
+import { PermissionError, setPolicy } from '../runtime/sandbox.js';
 import { registry } from '../ops/registry.js';
 import { renderDiagnostics, summaryLine } from '../parser/diagnostics.js';
 import { closest } from '../parser/suggest.js';
@@ -163,17 +164,20 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const [file] = command === 'predict' ? need(rest, rest.length === 2 ? 2 : 1, 'predict FILE [MODEL] --adapter TASK --text TEXT') : need(rest, withCell ? 2 : 1, `${command} FILE${withCell ? ' CELL' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const set = parseSets((v.set as string[] | undefined) ?? []);
-    const checked = checkRecipe(file, registry, { set });
+    const all = Boolean(v['allow-all']);
+    const grants: Grants = {
+      read: all ? '*' : parseGrant(v['allow-read'] as string[] | undefined),
+      write: all ? '*' : parseGrant(v['allow-write'] as string[] | undefined),
+      net: all ? '*' : parseHosts(v['allow-net'] as string[] | undefined),
+      run: all || Boolean(v['allow-run']),
+    };
+    // every command that checks the recipe reads its files (sources sample their heads): the
+    // same grants decide those reads, before they happen, and every read and connection of a run
+    setPolicy(dirname(resolve(file)), grants);
+    const checked = checkRecipe(file, registry, { set, grants });
     if (!checked.graph) return reportDiagnostics(checked, io);
     const graph = checked.graph;
     if (command === 'run' || command === 'check' || command === 'annotate') {
-      const all = Boolean(v['allow-all']);
-      const grants: Grants = {
-        read: all ? '*' : parseGrant(v['allow-read'] as string[] | undefined),
-        write: all ? '*' : parseGrant(v['allow-write'] as string[] | undefined),
-        net: all ? '*' : parseHosts(v['allow-net'] as string[] | undefined),
-        run: all || Boolean(v['allow-run']),
-      };
       const denied = checkPermissions(graph, grants);
       if (denied.length) return reportDiagnostics({ ...checked, diagnostics: denied }, io);
     }
@@ -236,6 +240,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     return EXIT.usage;
   } catch (e) {
+    if (e instanceof PermissionError) {
+      io.err(`ftr: ${e.message}\n`);
+      return EXIT.recipe;
+    }
     if (e instanceof UsageError) {
       io.err(`ftr: ${e.message}\n`);
       return EXIT.usage;
@@ -246,6 +254,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return EXIT.run;
     }
     throw e;
+  } finally {
+    setPolicy(undefined);
   }
 }
 

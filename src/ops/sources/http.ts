@@ -5,6 +5,7 @@ import { defineOp, OpError, type Column, type Params, type ReadItem, type Schema
 import { depthExceeds, getPath, MAX_DEPTH, withProvenance } from '../common.js';
 import { canonicalJson } from '../../runtime/hash.js';
 import { isSecretRef, resolveSecret } from '../../runtime/secrets.js';
+import { guardedFetch, netNameOf } from '../../runtime/sandbox.js';
 import { mapRecord } from './jsonl.js';
 
 type Path = (string | number)[];
@@ -157,8 +158,10 @@ class Client {
       this.last = Date.now();
       let res: Response;
       try {
-        res = await fetch(target, { headers: this.headers, redirect: 'manual', signal: AbortSignal.timeout(this.opts.timeout) });
+        // each hop through the one client that decides it against --allow-net
+        res = await guardedFetch(target, { headers: this.headers, maxRedirects: 0, signal: AbortSignal.timeout(this.opts.timeout) });
       } catch (e) {
+        if (e instanceof OpError) throw e;
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
         lastError = (e as Error).name === 'TimeoutError' ? `no answer within ${this.opts.timeout / 1000}s` : cause?.code ?? cause?.message ?? (e as Error).message;
         if (attempt++ < this.opts.retries) await sleep(backoffMs(this.opts.backoff, attempt - 1));
@@ -348,7 +351,7 @@ export const http = defineOp({
   ],
   describe: (p) => `http ${p.url}`,
   permissions(params) {
-    const host = hostOf(String(params.url));
+    const host = netNameOf(String(params.url));
     return { net: host ? [host] : [] };
   },
   schema(ctx: SchemaContext) {
