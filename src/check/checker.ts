@@ -218,6 +218,9 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
     let ok = true;
     const steps: Step[] = [];
     const before = diagnostics.length;
+    // a denied access is reported, and checking goes on past it (the step's columns then unknown),
+    // so one `ftr check` lists every flag the recipe needs
+    let denials = 0;
 
     const resolveDataset = (e: Expr): DatasetRef | undefined => {
       const n = dottedName(e);
@@ -275,7 +278,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         if (up) datasets[k] = ref.part ? { columns: up.schema.columns, open: up.schema.open } : up.schema;
       }
       // an op checks only whole params: an unreadable argument was reported by the parser
-      if (diagnostics.length > before || bound.incomplete) {
+      if (diagnostics.length - denials > before || bound.incomplete) {
         ok = false;
         return;
       }
@@ -284,7 +287,10 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         const denied = pathDiagnostics({ cell: d.name, op, params: bound.params, baseDir: d.baseDir, span: stage.span, paramSpans: bound.spans }, dirname(file), opts.grants);
         if (denied.length) {
           diagnostics.push(...denied);
-          ok = false;
+          denials += denied.length;
+          const open: Schema = { columns: schema?.columns ?? [], open: true, parts: schema?.parts };
+          steps.push({ op, params: bound.params, datasets: bound.datasets, span: stage.span, paramSpans: bound.spans, index, schema: open });
+          schema = open;
           return;
         }
       }
@@ -311,7 +317,7 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
         ok = false;
         return;
       }
-      if (diagnostics.length > before) {
+      if (diagnostics.length - denials > before) {
         ok = false;
         return;
       }

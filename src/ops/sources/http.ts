@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { defineOp, OpError, type Column, type Params, type ReadItem, type SchemaContext, type SourceInput } from '../types.js';
 import { depthExceeds, getPath, MAX_DEPTH, withProvenance } from '../common.js';
 import { canonicalJson } from '../../runtime/hash.js';
-import { isSecretRef, resolveSecret } from '../../runtime/secrets.js';
+import { isSecretRef, redact, resolveSecret } from '../../runtime/secrets.js';
 import { guardedFetch, netNameOf } from '../../runtime/sandbox.js';
 import { mapRecord } from './jsonl.js';
 
@@ -281,7 +281,8 @@ async function ensureSaved(params: Params, file: string): Promise<void> {
       const saved = await fetchPages(params);
       mkdirSync(join(file, '..'), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(saved));
+      // a server that echoes the token back must not get it stored: the saved file feeds the cache and outputs
+      writeFileSync(tmp, redact(JSON.stringify(saved)));
       renameSync(tmp, file);
     })();
     fetched.set(file, job);
