@@ -8,7 +8,7 @@ import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { pathsOf } from '../ops/common.js';
 import { resolvePath } from '../ops/sources/files.js';
 import type { Expr, Item, RecipeFile, Span } from '../parser/ast.js';
-import { diag, type Diagnostic } from '../parser/diagnostics.js';
+import { capDiagnostics, diag, type Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
 import { closest, didYouMean } from '../parser/suggest.js';
 import type { OpDef, Schema } from '../ops/types.js';
@@ -407,7 +407,8 @@ export function checkRecipe(path: string, registry: Map<string, OpDef>, opts: Ch
 
   diagnostics.sort((a, b) => (a.span.file === b.span.file ? a.span.start.offset - b.span.start.offset : a.span.file < b.span.file ? -1 : 1));
   const errors = diagnostics.filter((x) => x.severity === 'error');
-  if (errors.length) return { diagnostics, sources };
+  // bounded: 30,000 unknown columns give a few errors and a count
+  if (errors.length) return { diagnostics: capDiagnostics(diagnostics), sources };
   const graph: Graph = {
     recipe: recipeName,
     seed,
