@@ -6,6 +6,9 @@ import type { Expr } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
 import type { ColType, Schema } from '../ops/types.js';
+import { recipeRegex, type RecipeRegex } from '../runtime/regex.js';
+
+const isRecipeRegex = (v: unknown): v is RecipeRegex => typeof v === 'object' && v !== null && typeof (v as RecipeRegex).matches === 'function';
 
 export type ExprIR =
   | { k: 'col'; name: string }
@@ -219,7 +222,8 @@ export function compileExpr(ir: ExprIR): Compiled {
     case 'lit':
       return () => ir.value;
     case 're': {
-      const re = new RegExp(ir.source, ir.flags.replace('g', ''));
+      // linear time on user data (src/runtime/regex.ts)
+      const re = recipeRegex(ir.source, ir.flags);
       return () => re;
     }
     case 'list': {
@@ -258,7 +262,7 @@ export function compileExpr(ir: ExprIR): Compiled {
         case '~':
           return (row) => {
             const re = r(row);
-            return (re instanceof RegExp ? re : new RegExp(str(re))).test(str(l(row)));
+            return (isRecipeRegex(re) ? re : recipeRegex(str(re))).test(str(l(row)));
           };
         case 'in':
           return (row) => {

@@ -48,7 +48,7 @@ export function parseRecipe(source: string, file: string): ParseResult {
     const deep = tooDeep(chunk);
     if (deep) {
       diagnostics.push(
-        diag('E0004', deep.what, builder.span(deep.token), {
+        diag('E0006', deep.what, builder.span(deep.token), {
           label: 'too deep from here',
           help: 'write the expression flatter (name a part with `derive`, or split a long condition)',
         }),

@@ -20,7 +20,7 @@ describe('hostile recipe text: bounded depth, bounded diagnostics', () => {
   it('200 nested `(` is a clear error, not a stack overflow', async () => {
     const r = await check(`${HEAD}cell c = d | keep ${'('.repeat(200)}true${')'.repeat(200)}\n`);
     expect(r.code).toBe(1);
-    expect(r.text).toContain('error[E0004]: nested too deeply: more than 64 levels');
+    expect(r.text).toContain('error[E0006]: nested too deeply: more than 64 levels');
     // 60 levels are fine
     expect((await check(`${HEAD}cell c = d | keep ${'('.repeat(60)}true${')'.repeat(60)}\n`)).code).toBe(0);
   });
@@ -28,7 +28,7 @@ describe('hostile recipe text: bounded depth, bounded diagnostics', () => {
   it('chains of prefix operators and 30,000 `+` are refused the same way', () => {
     for (const text of [`${HEAD}cell c = d | keep ${'not '.repeat(500)}true\n`, `${HEAD}cell c = d | keep ${Array(30_000).fill('1').join(' + ')} > 0\n`]) {
       const r = parseRecipe(text, 'r.ftr');
-      expect(r.diagnostics.map((d) => d.code)).toEqual(['E0004']);
+      expect(r.diagnostics.map((d) => d.code)).toEqual(['E0006']);
       expect(formatFile(text, 'r.ftr').text).toBeUndefined();
     }
   });
