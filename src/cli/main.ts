@@ -279,9 +279,28 @@ async function runCommand(graph: Graph, store: Store, v: Record<string, unknown>
     await reporter.close();
     return summary.status === 'ok' ? EXIT.ok : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.run;
   } finally {
-    release();
+    await releaseLock(release, io);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+  }
+}
+
+/**
+ * Release the cache lock even when the run ended on an error that also starves the process of
+ * file descriptors (EMFILE): retried for a few seconds, then said, never left silently behind.
+ */
+async function releaseLock(release: () => void, io: Io): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      release();
+      return;
+    } catch (e) {
+      if (attempt >= 50) {
+        io.err(`ftr: could not remove the cache lock (${(e as Error).message}); remove the folder \`lock\` in the cache by hand\n`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 

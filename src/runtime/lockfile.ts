@@ -8,6 +8,7 @@ import type { Graph } from '../check/graph.js';
 import { canonicalJson } from './hash.js';
 import { stepSeed } from './stages.js';
 import type { Store } from './store.js';
+import { FILE_CONCURRENCY, mapLimit } from './limit.js';
 
 export interface LockCell {
   steps: { op: string; version: number; params: Record<string, unknown>; seed?: number }[];
@@ -36,7 +37,7 @@ export async function buildLock(graph: Graph, store: Store): Promise<Lock> {
     for (const s of cell.steps) {
       if (s.op.kind !== 'source') continue;
       const inputs = await s.op.source!.inputs(s.params, { baseDir: cell.baseDir, offline: true });
-      entry.inputs = await Promise.all(inputs.map(async (i) => ({ file: i.label, sha256: await store.fileHash(i.path) })));
+      entry.inputs = await mapLimit(inputs, FILE_CONCURRENCY, async (i) => ({ file: i.label, sha256: await store.fileHash(i.path) }));
     }
     cells[cell.name] = entry;
   }

@@ -7,6 +7,7 @@ import { deriveSeed } from './hash.js';
 import { manifestHash, type Manifest, type Store } from './store.js';
 import { matchFiles } from '../ops/sources/files.js';
 import { pathsOf } from '../ops/common.js';
+import { FILE_CONCURRENCY, mapLimit } from './limit.js';
 
 export const CACHE_VERSION = 'ftr-cache/1';
 
@@ -86,7 +87,7 @@ export async function stagePreimage(
     const step = stage.steps[0];
     const inputs = await step.op.source!.inputs(step.params, { baseDir: cell.baseDir, offline });
     pre.cell = cell.name;
-    pre.files = await Promise.all(inputs.map(async (i) => ({ label: i.label, hash: await store.fileHash(i.path) })));
+    pre.files = await mapLimit(inputs, FILE_CONCURRENCY, async (i) => ({ label: i.label, hash: await store.fileHash(i.path) }));
   }
   return pre;
 }
