@@ -7,6 +7,8 @@ import { dirname, relative, resolve } from 'node:path';
 import type { Item, RecipeFile, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
+import { accessProblem, realPath } from '../core/sandbox.js';
+import type { Grants } from './permissions.js';
 
 export type CellItem = Extract<Item, { kind: 'cell' }>;
 export type ParamItem = Extract<Item, { kind: 'param' }>;
@@ -32,7 +34,7 @@ export interface RecipeFiles {
 export const display = (abs: string) => relative(process.cwd(), abs) || abs;
 
 /** `inMemory`: the reader serves files that need not exist on disk (tests). */
-export function loadRecipeFiles(file: string, readFile: (path: string) => string, inMemory: boolean, diagnostics: Diagnostic[]): RecipeFiles {
+export function loadRecipeFiles(file: string, readFile: (path: string) => string, inMemory: boolean, diagnostics: Diagnostic[], grants?: Grants): RecipeFiles {
   const out: RecipeFiles = { decls: [], paramItems: [], sources: new Map() };
   const loading: string[] = [];
   const loaded = new Set<string>();
@@ -42,6 +44,12 @@ export function loadRecipeFiles(file: string, readFile: (path: string) => string
       return;
     }
     if (loaded.has(abs + '|' + prefix)) return;
+    // a `use`d file outside the recipe's folder is decided before it is read
+    const denied = from && grants ? accessProblem(abs, 'read', { root: realPath(dirname(file)), grants, packages: new Set() }) : undefined;
+    if (denied !== undefined) {
+      diagnostics.push(diag('E0401', `\`use\` would read \`${display(abs)}\`, outside the recipe's folder`, from!, { notes: [`resolves to ${denied}`], help: `if you trust this recipe, run with --allow-read=${relative(process.cwd(), denied) || '.'} (or --allow-read for any path)` }));
+      return;
+    }
     let text: string;
     try {
       text = readFile(abs);

@@ -12,6 +12,8 @@ import type { CellDecl } from './files.js';
 import type { GraphCell, Step } from './graph.js';
 import { bindArgs, type DatasetRef } from './params.js';
 import { UsageError } from './recipe-params.js';
+import { pathDiagnostics, type Grants } from './permissions.js';
+import { PermissionError } from '../core/sandbox.js';
 
 export interface PipelineEnv {
   registry: Map<string, OpDef>;
@@ -24,6 +26,9 @@ export interface PipelineEnv {
   /** the cell that writes this absolute path, if any */
   producer(abs: string): string | undefined;
   paramOverrides?: Record<string, string>;
+  /** decide each step's reads before its schema samples files */
+  grants?: Grants;
+  recipeDir: string;
 }
 
 export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefined {
@@ -103,7 +108,29 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
       schema = unknownAfter(schema);
       return;
     }
-    const out = op.schema({
+    // permissions before any read: sources sample their files in schema(); a denied step is
+    // reported and checking goes on (its columns then unknown), so one check lists every flag
+    if (env.grants) {
+      const denied = pathDiagnostics({ cell: d.name, op, params: bound.params, baseDir: d.baseDir, span: stage.span, paramSpans: bound.spans }, env.recipeDir, env.grants);
+      if (denied.length) {
+        diagnostics.push(...denied);
+        schema = unknownAfter(schema);
+        steps.push({ op, params: bound.params, datasets: bound.datasets, span: stage.span, paramSpans: bound.spans, index, schema });
+        return;
+      }
+    }
+    let out: Schema;
+    try {
+      out = schemaOfStep();
+    } catch (e) {
+      // a file a glob or folder expands to that leads out (the policy of src/core/sandbox.ts)
+      if (!(e instanceof PermissionError)) throw e;
+      diagnostics.push(diag('E0401', e.message, stage.span, { help: `if you trust this recipe, run with ${e.flag}` }));
+      schema = unknownAfter(schema);
+      return;
+    }
+    function schemaOfStep(): Schema {
+      return op!.schema({
       input: schema,
       datasets,
       params: bound.params,
@@ -120,6 +147,7 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
         diagnostics.push(diag('W0101', message, (param && bound.spans[param]) || stage.span, { ...extra, severity: 'warning' }));
       },
     });
+    }
     const mode = op.kind === 'global' ? (op.global?.parts ?? 'each') : undefined;
     const partsHelp = input && index === 1 && schema?.parts ? `read one part: \`cell ${item.name} = ${input.cell}.${schema.parts[0]} | …\`` : `read one part of a split cell as \`cell.${schema?.parts?.[0] ?? 'train'}\``;
     if (schema?.parts && (mode === 'refuse' || (out.parts && out.parts !== schema.parts))) {

@@ -20,6 +20,7 @@ import { didYouMean } from '../parser/suggest.js';
 import type { ParamSpec } from '../core/op.js';
 import { checkExpr, type ExprScope } from './expr.js';
 import { FUNCTIONS, type ExprIR } from '../core/expr.js';
+import { regexProblem } from '../core/regex.js';
 
 export type RuleMatcher =
   | { k: 'regex'; col: string; source: string; flags: string }
@@ -246,10 +247,9 @@ function collectColumns(ir: ExprIR, into: string[]): void {
 }
 
 function regexMatcher(col: string, source: string, flags: string, span: Span, ctx: RulesContext): RuleMatcher | undefined {
-  try {
-    new RegExp(source, flags.replace(/[gy]/g, '') + 'g');
-  } catch (x) {
-    ctx.diagnostics.push(diag('E0107', `invalid regex: ${(x as Error).message}`, span));
+  const problem = regexProblem(source, flags.replace(/[gy]/g, ''));
+  if (problem) {
+    ctx.diagnostics.push(diag('E0107', problem.message, span, { help: problem.help }));
     return undefined;
   }
   return { k: 'regex', col, source, flags: flags.replace(/[gy]/g, '') };

@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkRecipe, UsageError, type CheckResult } from '../check/checker.js';
 import type { Graph } from '../check/graph.js';
 import { checkPermissions, parseGrant, parseHosts, type Grants } from '../check/permissions.js';
+import { PermissionError, setPolicy } from '../core/sandbox.js';
 import { registry } from '../ops/registry.js';
 import { explainCode } from '../parser/codes.js';
 import { renderDiagnostics, summaryLine } from '../parser/diagnostics.js';
@@ -175,18 +176,21 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const [file] = command === 'predict' ? need(rest, rest.length === 2 ? 2 : 1, 'predict FILE [MODEL] --adapter TASK --text TEXT') : need(rest, withCell ? 2 : 1, `${command} FILE${withCell ? ' CELL' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const set = parseSets((v.set as string[] | undefined) ?? []);
+    const all = Boolean(v['allow-all']);
+    const grants: Grants = {
+      read: all ? '*' : parseGrant(v['allow-read'] as string[] | undefined),
+      write: all ? '*' : parseGrant(v['allow-write'] as string[] | undefined),
+      net: all ? '*' : parseHosts(v['allow-net'] as string[] | undefined),
+      run: all || Boolean(v['allow-run']),
+    };
+    // every command that checks the recipe reads its files (sources sample their heads): the
+    // same grants decide those reads, before they happen, and every read and connection of a run
+    setPolicy(dirname(resolve(file)), grants);
     // --backend sets the `backend` param of every op that has one, checked with the recipe
-    const checked = checkRecipe(file, registry, { set, paramOverrides: command === 'run' && v.backend !== undefined ? { backend: v.backend as string } : undefined });
+    const checked = checkRecipe(file, registry, { set, grants, paramOverrides: command === 'run' && v.backend !== undefined ? { backend: v.backend as string } : undefined });
     if (!checked.graph) return reportDiagnostics(checked, io);
     const graph = checked.graph;
     if (command === 'run' || command === 'check' || command === 'annotate') {
-      const all = Boolean(v['allow-all']);
-      const grants: Grants = {
-        read: all ? '*' : parseGrant(v['allow-read'] as string[] | undefined),
-        write: all ? '*' : parseGrant(v['allow-write'] as string[] | undefined),
-        net: all ? '*' : parseHosts(v['allow-net'] as string[] | undefined),
-        run: all || Boolean(v['allow-run']),
-      };
       const denied = checkPermissions(graph, grants);
       if (denied.length) return reportDiagnostics({ ...checked, diagnostics: denied }, io);
     }
@@ -248,6 +252,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     return EXIT.usage;
   } catch (e) {
+    if (e instanceof PermissionError) {
+      io.err(`ftr: ${e.message}\n`);
+      return EXIT.recipe;
+    }
     if (e instanceof UsageError) {
       io.err(`ftr: ${e.message}\n`);
       return EXIT.usage;
@@ -262,6 +270,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return EXIT.run;
     }
     throw e;
+  } finally {
+    setPolicy(undefined);
   }
 }
 
@@ -285,9 +295,28 @@ async function runCommand(graph: Graph, store: Store, v: Record<string, unknown>
     await reporter.close();
     return summary.status === 'ok' ? EXIT.ok : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.run;
   } finally {
-    release();
+    await releaseLock(release, io);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+  }
+}
+
+/**
+ * Release the cache lock even when the run ended on an error that also starves the process of
+ * file descriptors (EMFILE): retried for a few seconds, then said, never left silently behind.
+ */
+async function releaseLock(release: () => void, io: Io): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      release();
+      return;
+    } catch (e) {
+      if (attempt >= 50) {
+        io.err(`ftr: could not remove the cache lock (${(e as Error).message}); remove the folder \`lock\` in the cache by hand\n`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 

@@ -4,6 +4,9 @@
  * expressions to this IR; ops and the runtime evaluate it.
  */
 import type { ColType } from './op.js';
+import { recipeRegex, type RecipeRegex } from './regex.js';
+
+const isRecipeRegex = (v: unknown): v is RecipeRegex => typeof v === 'object' && v !== null && typeof (v as RecipeRegex).matches === 'function';
 
 export type ExprIR =
   | { k: 'col'; name: string }
@@ -73,7 +76,8 @@ export function compileExpr(ir: ExprIR): Compiled {
     case 'lit':
       return () => ir.value;
     case 're': {
-      const re = new RegExp(ir.source, ir.flags.replace('g', ''));
+      // linear time on user data (src/core/regex.ts)
+      const re = recipeRegex(ir.source, ir.flags);
       return () => re;
     }
     case 'list': {
@@ -112,7 +116,7 @@ export function compileExpr(ir: ExprIR): Compiled {
         case '~':
           return (row) => {
             const re = r(row);
-            return (re instanceof RegExp ? re : new RegExp(str(re))).test(str(l(row)));
+            return (isRecipeRegex(re) ? re : recipeRegex(str(re))).test(str(l(row)));
           };
         case 'in':
           return (row) => {

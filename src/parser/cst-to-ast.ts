@@ -5,6 +5,7 @@
 import type { CstNode, IToken } from 'chevrotain';
 import type { Arg, BinaryOp, BlockEntry, Expr, Item, Pipeline, Span, Stage } from './ast.js';
 import { diag, type Diagnostic } from './diagnostics.js';
+import { regexProblem } from '../core/regex.js';
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
 
@@ -194,11 +195,9 @@ export class AstBuilder {
           const last = t.image.lastIndexOf('/');
           const source = t.image.slice(1, last);
           const flags = t.image.slice(last + 1);
-          try {
-            new RegExp(source, flags);
-          } catch (e) {
-            this.diagnostics.push(diag('E0004', `invalid regex: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, span));
-          }
+          // checked as it will run: linear-time RE2, which lacks backreferences and lookaround
+          const problem = regexProblem(source, flags);
+          if (problem) this.diagnostics.push(diag('E0004', problem.message, span, { help: problem.help }));
           return { kind: 'regex', source, flags, span };
         }
         case 'FieldPath': {

@@ -5,8 +5,8 @@
 import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
 import type { Comment, Item, RecipeFile, Span } from './ast.js';
 import { AstBuilder } from './cst-to-ast.js';
-import { diag, type Diagnostic } from './diagnostics.js';
-import { parser } from './parser.js';
+import { capDiagnostics, diag, type Diagnostic } from './diagnostics.js';
+import { MAX_ITEM_ERRORS, parser, TooManyErrors } from './parser.js';
 import { closest } from './suggest.js';
 import { ftrLexer, ITEM_KEYWORDS, KEYWORDS } from './tokens.js';
 
@@ -44,12 +44,33 @@ export function parseRecipe(source: string, file: string): ParseResult {
       diagnostics.push(strayTokens(chunk, builder));
       continue;
     }
+    // the parser, the AST builder and the checker recurse once per level: bound it first
+    const deep = tooDeep(chunk);
+    if (deep) {
+      diagnostics.push(
+        diag('E0006', deep.what, builder.span(deep.token), {
+          label: 'too deep from here',
+          help: 'write the expression flatter (name a part with `derive`, or split a long condition)',
+        }),
+      );
+      continue;
+    }
     parser.input = chunk;
-    const cst = parser.item();
+    let cst: ReturnType<typeof parser.item> | undefined;
+    try {
+      cst = parser.item();
+    } catch (e) {
+      if (!(e instanceof TooManyErrors)) throw e;
+    }
     for (const err of parser.errors) {
       // an unterminated string was reported already; what follows from it is noise
       if (err.token.tokenType.name === 'UnterminatedString') continue;
       diagnostics.push(syntaxDiagnostic(err, chunk, builder));
+    }
+    if (!cst) {
+      const last = parser.errors[parser.errors.length - 1];
+      diagnostics.push(diag('E0005', `too many syntax errors in this item (more than ${MAX_ITEM_ERRORS}): the rest of it was not read`, last ? builder.span(last.token) : builder.span(chunk[0]), { label: 'parsing stopped here' }));
+      continue;
     }
     const item = builder.item(cst);
     if (item) items.push(item);
@@ -59,7 +80,38 @@ export function parseRecipe(source: string, file: string): ParseResult {
   const codeLines = new Set(lexed.tokens.map((t) => t.startLine));
   attachProse(items, comments.filter((c) => !codeLines.has(c.span.start.line)));
   diagnostics.sort((a, b) => a.span.start.offset - b.span.start.offset);
-  return { ast: { file, source, items, comments }, diagnostics };
+  return { ast: { file, source, items, comments }, diagnostics: capDiagnostics(diagnostics) };
+}
+
+/** Deeper than this, an item is refused before it is parsed (each level is a stack frame or more). */
+export const MAX_NESTING = 64;
+
+/** More operators than this in one expression (`1 + 1 + …`) and it is refused: its tree is as deep. */
+export const MAX_OPERATORS = 1000;
+
+const OPERATORS = new Set(['Eq2', 'NotEq', 'LessEq', 'GreaterEq', 'Less', 'Greater', 'Tilde', 'Plus', 'Minus', 'Star', 'Slash', 'And', 'Or', 'In', 'Not']);
+// tokens that end one expression and start the next (list items, args, stages)
+const SEPARATORS = new Set(['Comma', 'Colon', 'Semicolon', 'LBracket', 'LBrace', 'Pipe', 'Arrow']);
+
+/**
+ * The first token past MAX_NESTING levels of `(`, `[`, `{` and chained `not` / unary `-`, or
+ * past MAX_OPERATORS operators in one expression: with the error and what to do.
+ */
+function tooDeep(tokens: IToken[]): { token: IToken; what: string } | undefined {
+  let depth = 0;
+  let prefix = 0;
+  let operators = 0;
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    if (name === 'LParen' || name === 'LBracket' || name === 'LBrace') depth++;
+    else if (name === 'RParen' || name === 'RBracket' || name === 'RBrace') depth = Math.max(0, depth - 1);
+    prefix = name === 'Not' || name === 'Minus' ? prefix + 1 : 0;
+    if (SEPARATORS.has(name)) operators = 0;
+    else if (OPERATORS.has(name)) operators++;
+    if (depth + prefix > MAX_NESTING) return { token: t, what: `nested too deeply: more than ${MAX_NESTING} levels of brackets or prefix operators` };
+    if (operators > MAX_OPERATORS) return { token: t, what: `expression too long: more than ${MAX_OPERATORS} operators` };
+  }
+  return undefined;
 }
 
 /**

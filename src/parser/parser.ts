@@ -328,6 +328,21 @@ export class FtrParser extends CstParser {
 }
 
 /** One parser instance: Chevrotain parsers are built once and reset per input. */
+/** Thrown to stop parsing an item whose errors passed MAX_ITEM_ERRORS. */
+export class TooManyErrors extends Error {}
+
+/** More syntax errors than this in one item and its parse stops: each recovery costs time. */
+export const MAX_ITEM_ERRORS = 50;
+
+// chevrotain records every recognition error through SAVE_ERROR (not in its typings): past the
+// bound, stop, so a line of 20,000 stray `|` costs 50 recoveries, not 20,000
+const proto = FtrParser.prototype as unknown as { SAVE_ERROR(e: unknown): unknown; errors: unknown[] };
+const saveError = proto.SAVE_ERROR;
+proto.SAVE_ERROR = function (this: typeof proto, e: unknown) {
+  if (this.errors.length >= MAX_ITEM_ERRORS) throw new TooManyErrors();
+  return saveError.call(this, e);
+};
+
 export const parser = new FtrParser();
 
 export function parseTokens(tokens: IToken[]): { cst: CstNode; errors: typeof parser.errors } {

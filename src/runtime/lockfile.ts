@@ -8,6 +8,7 @@ import type { Graph } from '../check/graph.js';
 import { canonicalJson } from './hash.js';
 import { paramsOrder, stepSeed } from './stages.js';
 import type { Store } from './store.js';
+import { FILE_CONCURRENCY, mapLimit } from './limit.js';
 
 export interface LockCell {
   steps: { op: string; version: number; params: Record<string, unknown>; order?: Record<string, string[][]>; seed?: number }[];
@@ -37,7 +38,7 @@ export async function buildLock(graph: Graph, store: Store): Promise<Lock> {
       if (s.op.kind !== 'source') continue;
       const inputs = await s.op.source!.inputs(s.params, { baseDir: cell.baseDir, offline: true });
       // a lock pins contents: always read, never trust the file index
-      entry.inputs = await Promise.all(inputs.map(async (i) => ({ file: i.label, sha256: await store.fileHash(i.path, { fresh: true }) })));
+      entry.inputs = await mapLimit(inputs, FILE_CONCURRENCY, async (i) => ({ file: i.label, sha256: await store.fileHash(i.path, { fresh: true }) }));
     }
     cells[cell.name] = entry;
   }

@@ -23,15 +23,33 @@ export function resolveSecret(ref: SecretRef): string {
   return value;
 }
 
-/** `text` with every resolved secret replaced by `***`. */
+/**
+ * The forms a secret takes in text: as is, JSON-escaped (a `"` or `\\` in the key becomes
+ * `\\"`, `\\\\` inside JSON), and JSON-escaped twice (JSON inside a JSON string).
+ */
+function formsOf(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  const twice = JSON.stringify(once).slice(1, -1);
+  // longest first, so an escaped form is not half-replaced by the raw one
+  return [...new Set([twice, once, secret])].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every resolved secret (in each of its forms) replaced by `***`. */
 export function redact(text: string): string {
   if (!known.size) return text;
   let out = text;
-  for (const s of known) out = out.split(s).join('***');
+  for (const s of known) for (const f of formsOf(s)) out = out.split(f).join('***');
   return out;
 }
 
+/** A value with every string in it redacted (walked, so escaping cannot hide a secret). */
 export function redactDeep<T>(value: T): T {
   if (!known.size) return value;
-  return JSON.parse(redact(JSON.stringify(value))) as T;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), walk(x)]));
+    return v;
+  };
+  return walk(JSON.parse(JSON.stringify(value) ?? 'null')) as T;
 }

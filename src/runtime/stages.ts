@@ -8,6 +8,7 @@ import { manifestHash, type Manifest, type Store } from './store.js';
 import { matchFiles } from '../ops/sources/files.js';
 import { pathsOf } from '../core/paths.js';
 import { opFingerprint } from './fingerprint.js';
+import { FILE_CONCURRENCY, mapLimit } from './limit.js';
 
 /** 2: entries sealed; keys hold code fingerprints, key order of records, files read per shard */
 export const CACHE_VERSION = 'ftr-cache/2';
@@ -117,7 +118,7 @@ export async function stagePreimage(
     const step = stage.steps[0];
     const inputs = await step.op.source!.inputs(step.params, { baseDir: cell.baseDir, offline });
     pre.cell = cell.name;
-    pre.files = await Promise.all(inputs.map(async (i) => ({ label: i.label, hash: await store.fileHash(i.path) })));
+    pre.files = await mapLimit(inputs, FILE_CONCURRENCY, async (i) => ({ label: i.label, hash: await store.fileHash(i.path) }));
   }
   return pre;
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { compileExpr, truthy } from '../../core/expr.js';
 import type { RuleCond, RuleExample, RuleIR, RuleMatcher } from '../../check/rules.js';
 import { resolvePath } from '../sources/files.js';
+import { recipeRegex } from '../../core/regex.js';
 
 export interface Hit {
   start: number;
@@ -93,11 +94,22 @@ export function loadLexicon(file: string, baseDir: string): string[] {
 type Matcher = (row: Record<string, unknown>, spans?: Hit[]) => boolean;
 
 function compileMatcher(m: RuleMatcher, lexicons: Map<string, string[]>): Matcher {
-  const re =
-    m.k === 'regex'
-      ? new RegExp(m.source, m.flags + 'g')
-      : termsRegex(m.k === 'terms' ? m.terms : lexicons.get(m.file)!, m.case);
-  const min = m.k === 'regex' ? 1 : m.min;
+  if (m.k === 'regex') {
+    // the recipe's own regex: linear time (src/core/regex.ts); term lists are escaped, built by ftr
+    const rx = recipeRegex(m.source, m.flags);
+    return (row, spans) => {
+      const text = str(row[m.col]);
+      if (!text) return false;
+      if (!spans) return rx.test(text);
+      const found = rx.matches(text);
+      if (!found.length) return false;
+      const cp = codePointIndex(text);
+      for (const h of found) spans.push({ start: cp(h.start), end: cp(h.end) });
+      return true;
+    };
+  }
+  const re = termsRegex(m.k === 'terms' ? m.terms : lexicons.get(m.file)!, m.case);
+  const min = m.min;
   return (row, spans) => {
     const text = str(row[m.col]);
     if (!text) return false;

@@ -15,6 +15,7 @@ import { OpError, type ParamSpec, type Params, type SchemaContext } from '../typ
 import { checkModelFolder } from '../common.js';
 import { canonicalJson, sha256 } from '../../runtime/hash.js';
 import { isSecretRef, redact, resolveSecret } from '../../runtime/secrets.js';
+import { guardedFetch, netNameOf } from '../../core/sandbox.js';
 import { backoffMs, retryAfterMs } from '../sources/http.js';
 import { didYouMean } from '../../parser/suggest.js';
 import { LocalModel } from './local_model.js';
@@ -104,7 +105,7 @@ export function checkProviderParams(ctx: SchemaContext): void {
 /** The hosts a provider-backed op connects to (for --allow-net). */
 export function providerPermissions(params: Params): { net: string[] } {
   if (params.provider === 'local') return { net: [] };
-  const host = hostOf(String(params.base_url));
+  const host = netNameOf(String(params.base_url));
   return { net: host ? [host] : [] };
 }
 
@@ -169,9 +170,11 @@ export class OpenAIChat implements ChatBackend {
       let res: Response;
       let wait: number | undefined;
       try {
-        res = await fetch(this.endpoint, { method: 'POST', headers: this.headers, body: payload, signal: anySignal(signal, AbortSignal.timeout(timeout)) });
+        // through the one client that decides every redirect hop against --allow-net
+        res = await guardedFetch(this.endpoint, { method: 'POST', headers: this.headers, body: payload, signal: anySignal(signal, AbortSignal.timeout(timeout)) });
       } catch (e) {
         if (signal.aborted) throw signal.reason ?? e;
+        if (e instanceof OpError) throw e;
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
         lastKind = (e as Error).name === 'TimeoutError' ? 'timeout' : 'net';
         last = lastKind === 'timeout' ? `no answer within ${timeout / 1000}s` : cause?.code ?? cause?.message ?? (e as Error).message;

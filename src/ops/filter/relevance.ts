@@ -5,6 +5,7 @@ import { requireColumns } from '../common.js';
 import { resolvePath } from '../sources/files.js';
 import { readLines } from '../sources/lines.js';
 import { compareDetail, fmt, isDataDerived, parseThreshold, quantile, resolveThreshold, showThreshold, table, THRESHOLD_HELP, ValueCollector, type ResolvedThreshold, type ThresholdSpec } from '../curate/thresholds.js';
+import { recipeRegex } from '../../core/regex.js';
 
 /**
  * Domain relevance: keyword and regex rules, and a score of each row against domain terms or
@@ -296,7 +297,7 @@ export const relevance = defineOp({
       const stop = stopwordSet(stopwordsOf(params.stopwords));
       const anyK = ((params.any as string[] | undefined) ?? []).map(compileKeyword);
       const allK = ((params.all as string[] | undefined) ?? []).map(compileKeyword);
-      const rx = params.regex ? new RegExp((params.regex as RegexValue).regex, (params.regex as RegexValue).flags.replace(/[gy]/g, '')) : undefined;
+      const rx = params.regex ? recipeRegex((params.regex as RegexValue).regex, (params.regex as RegexValue).flags.replace(/[gy]/g, '')) : undefined;
 
       // the query: domain terms, or seed documents
       let seedDocs: string[][] | undefined;

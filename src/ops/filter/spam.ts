@@ -1,6 +1,7 @@
 import { defineOp, type Column, type RegexValue, type Row } from '../types.js';
 import { requireColumns } from '../common.js';
 import { fmt, table } from '../curate/thresholds.js';
+import { recipeRegex } from '../../core/regex.js';
 
 /**
  * Spam patterns scored SpamAssassin-style: each rule that fires adds its weight once, and a row
@@ -163,8 +164,13 @@ export function spamRules(opts: { disable?: string[]; patterns?: RegexValue[]; p
   const off = new Set(opts.disable ?? []);
   const rules = SPAM_RULES.filter((r) => !off.has(r.name));
   for (const p of opts.patterns ?? []) {
-    const re = new RegExp(p.regex, p.flags.replace(/[gy]/g, ''));
-    rules.push({ name: `/${p.regex}/${p.flags}`, weight: opts.patternWeight ?? 5, doc: 'user pattern', test: phrase(re) });
+    // the recipe's pattern runs on user data: linear time (src/core/regex.ts)
+    const re = recipeRegex(p.regex, p.flags.replace(/[gy]/g, ''));
+    const evidence = (text: string) => {
+      const m = re.matches(text)[0];
+      return m ? `"${text.slice(m.start, m.end).toLowerCase().replace(/\s+/g, ' ').trim()}"` : undefined;
+    };
+    rules.push({ name: `/${p.regex}/${p.flags}`, weight: opts.patternWeight ?? 5, doc: 'user pattern', test: evidence });
   }
   return rules;
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { defineOp, OpError, type Column, type Params, type ReadItem, type SchemaContext, type SourceInput } from '../types.js';
 import { depthExceeds, getPath, MAX_DEPTH, withProvenance } from '../common.js';
 import { canonicalJson } from '../../runtime/hash.js';
-import { isSecretRef, resolveSecret } from '../../runtime/secrets.js';
+import { isSecretRef, redact, resolveSecret } from '../../runtime/secrets.js';
+import { guardedFetch, netNameOf } from '../../core/sandbox.js';
 import { mapRecord } from './jsonl.js';
 
 type Path = (string | number)[];
@@ -157,8 +158,10 @@ class Client {
       this.last = Date.now();
       let res: Response;
       try {
-        res = await fetch(target, { headers: this.headers, redirect: 'manual', signal: AbortSignal.timeout(this.opts.timeout) });
+        // each hop through the one client that decides it against --allow-net
+        res = await guardedFetch(target, { headers: this.headers, maxRedirects: 0, signal: AbortSignal.timeout(this.opts.timeout) });
       } catch (e) {
+        if (e instanceof OpError) throw e;
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
         lastError = (e as Error).name === 'TimeoutError' ? `no answer within ${this.opts.timeout / 1000}s` : cause?.code ?? cause?.message ?? (e as Error).message;
         if (attempt++ < this.opts.retries) await sleep(backoffMs(this.opts.backoff, attempt - 1));
@@ -278,7 +281,8 @@ async function ensureSaved(params: Params, file: string): Promise<void> {
       const saved = await fetchPages(params);
       mkdirSync(join(file, '..'), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(saved));
+      // a server that echoes the token back must not get it stored: the saved file feeds the cache and outputs
+      writeFileSync(tmp, redact(JSON.stringify(saved)));
       renameSync(tmp, file);
     })();
     fetched.set(file, job);
@@ -348,7 +352,7 @@ export const http = defineOp({
   ],
   describe: (p) => `http ${p.url}`,
   permissions(params) {
-    const host = hostOf(String(params.url));
+    const host = netNameOf(String(params.url));
     return { net: host ? [host] : [] };
   },
   schema(ctx: SchemaContext) {

@@ -14,10 +14,33 @@ export function openBytes(path: string): Readable {
   return path.endsWith('.gz') ? stream.pipe(createGunzip()) : stream;
 }
 
-export async function* readLines(path: string): AsyncIterable<Line> {
+const DEFAULT_MAX_RECORD = 128 * 1024 * 1024;
+
+/**
+ * The longest line (record) read, in bytes: `FTR_MAX_RECORD_BYTES`, default 128 MiB. A longer
+ * line is rejected with its reason (the others are kept) instead of exhausting memory or
+ * failing the whole file (a JavaScript string holds at most ~512 M characters).
+ */
+export function maxRecordBytes(): number {
+  const v = Number(process.env.FTR_MAX_RECORD_BYTES);
+  return Number.isSafeInteger(v) && v > 0 ? v : DEFAULT_MAX_RECORD;
+}
+
+export async function* readLines(path: string, maxBytes = maxRecordBytes()): AsyncIterable<Line> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  // bytes of an over-long line being skipped (its head kept for the reject), or -1
+  let skipping = -1;
+  let skippedHead = '';
   let lineNo = 0;
+  const tooLong = (): Line => {
+    lineNo++;
+    const line: Line = { line: lineNo, error: `record longer than ${maxBytes.toLocaleString('en-US')} bytes (FTR_MAX_RECORD_BYTES): ${skipping.toLocaleString('en-US')} bytes`, raw: skippedHead };
+    skipping = -1;
+    skippedHead = '';
+    return line;
+  };
   const decode = (bytes: Buffer): Line => {
     lineNo++;
     let b = bytes;
@@ -29,17 +52,35 @@ export async function* readLines(path: string): AsyncIterable<Line> {
       return { line: lineNo, error: 'invalid UTF-8', raw: b.toString('latin1').slice(0, 200) };
     }
   };
+  const hold = (part: Buffer) => {
+    if (skipping >= 0) {
+      skipping += part.length;
+      return;
+    }
+    pending.push(part);
+    pendingBytes += part.length;
+    if (pendingBytes > maxBytes) {
+      // too long: keep only its head for the reject, skip the rest of the line
+      skippedHead = Buffer.concat(pending).subarray(0, 200).toString('latin1');
+      skipping = pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+    }
+  };
   for await (const chunk of openBytes(path) as AsyncIterable<Buffer>) {
     let start = 0;
     for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, start)) {
-      pending.push(chunk.subarray(start, i));
-      yield decode(pending.length === 1 ? pending[0] : Buffer.concat(pending));
+      hold(chunk.subarray(start, i));
+      if (skipping >= 0) yield tooLong();
+      else yield decode(pending.length === 1 ? pending[0] : Buffer.concat(pending));
       pending = [];
+      pendingBytes = 0;
       start = i + 1;
     }
-    if (start < chunk.length) pending.push(chunk.subarray(start));
+    if (start < chunk.length) hold(chunk.subarray(start));
   }
-  if (pending.length) {
+  if (skipping >= 0) yield tooLong();
+  else if (pending.length) {
     const rest = Buffer.concat(pending);
     if (rest.length) yield decode(rest);
   }
