@@ -63,7 +63,10 @@ function recipeFor(op: OpDef, param: ParamSpec, value: string): string {
   if (typeOf(param).kind === 'rules') return `source d = jsonl "d.jsonl"\ncell c = d | ${op.name} {\n  rule r: lexicon(text, ${lit(value)}) -> "x"\n}\n`;
   const args = op.params
     .filter((p) => p !== param && p.required)
-    .map((p) => `${p.name}: ${typeOf(p).kind === 'path' ? lit(typeOf(p).access === 'write' ? 'out/' : 'd.jsonl') : '"x"'}`);
+    .map((p) => {
+      const t = typeOf(p);
+      return `${p.name}: ${t.kind === 'path' ? lit(t.access === 'write' ? 'out/' : 'd.jsonl') : '"x"'}`;
+    });
   const given = `${param.name}: ${param.type.kind === 'list' ? `[${lit(value)}]` : lit(value)}`;
   const call = `${op.name} ${[given, ...args].join(' ')}`;
   if (op.kind === 'source') return `source c = ${call}\n`;
