@@ -51,8 +51,9 @@ function writtenPaths(decls: CellDecl[], registry: Map<string, OpDef>): Map<stri
       const op = registry.get(stage.name);
       if (!op) continue;
       const positional = op.params.filter((p) => p.positional);
-      stage.args.forEach((arg, i) => {
-        const spec = arg.name ? op.params.find((p) => p.name === arg.name) : positional[stage.args.slice(0, i).filter((a) => !a.name).length];
+      let unnamed = 0; // positional args before this one (counted, not re-scanned: 20,000 args stay linear)
+      stage.args.forEach((arg) => {
+        const spec = arg.name ? op.params.find((p) => p.name === arg.name) : positional[unnamed++];
         if (spec?.type.kind !== 'path' || spec.type.access !== 'write' || arg.value.kind !== 'string') return;
         out.set(resolvePath(arg.value.value, d.baseDir).abs.replace(/[\\/]+$/, ''), d.name);
       });

@@ -84,12 +84,18 @@ function window(line: string, from: number, to: number): { text: string; shift: 
   return { text, shift: start - (start > 0 ? 1 : 0) };
 }
 
+/** A message that quotes a huge value (a 20,000-character path) is cut in the middle. */
+const MAX_TEXT = 400;
+function clip(text: string): string {
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT / 2)} … (${(text.length - MAX_TEXT).toLocaleString('en-US')} characters) … ${text.slice(-MAX_TEXT / 2 + 40)}`;
+}
+
 /** Render diagnostics against their sources (`sources` maps file → text). */
 export function renderDiagnostics(diags: Diagnostic[], sources: Map<string, string>, color = false): string {
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   return diags
     .map((d) => {
-      const head = paint(d.severity === 'error' ? '1;31' : '1;33', `${d.severity}[${d.code}]`) + paint('1', `: ${d.message}`);
+      const head = paint(d.severity === 'error' ? '1;31' : '1;33', `${d.severity}[${d.code}]`) + paint('1', `: ${clip(d.message)}`);
       const { file, start, end } = d.span;
       const lines = [head, `  --> ${file}:${start.line}:${start.col}`];
       const text = sources.get(file);
@@ -104,13 +110,13 @@ export function renderDiagnostics(diags: Diagnostic[], sources: Map<string, stri
         const width = Math.min(end.line === start.line ? Math.max(1, end.col - start.col) : Math.max(1, full.length - start.col + 1), Math.max(1, clean.length - col + 1));
         lines.push(`${gutter} |`);
         lines.push(`${lineNo} | ${clean}`);
-        lines.push(`${gutter} | ${' '.repeat(col - 1)}${paint('1;31', '^'.repeat(width))}${d.label ? ' ' + d.label : ''}`);
+        lines.push(`${gutter} | ${' '.repeat(col - 1)}${paint('1;31', '^'.repeat(width))}${d.label ? ' ' + clip(d.label) : ''}`);
         if (d.notes?.length || d.help) lines.push(`${gutter} |`);
-        for (const n of d.notes ?? []) lines.push(`${gutter} = note: ${n}`);
-        if (d.help) lines.push(`${gutter} = help: ${d.help}`);
+        for (const n of d.notes ?? []) lines.push(`${gutter} = note: ${clip(n)}`);
+        if (d.help) lines.push(`${gutter} = help: ${clip(d.help)}`);
       } else {
-        for (const n of d.notes ?? []) lines.push(`   = note: ${n}`);
-        if (d.help) lines.push(`   = help: ${d.help}`);
+        for (const n of d.notes ?? []) lines.push(`   = note: ${clip(n)}`);
+        if (d.help) lines.push(`   = help: ${clip(d.help)}`);
       }
       return lines.join('\n');
     })

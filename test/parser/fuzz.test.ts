@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkRecipe } from '../../src/check/checker.js';
 import { formatFile } from '../../src/cli/fmt.js';
-import type { Diagnostic } from '../../src/parser/diagnostics.js';
+import { MAX_PER_FILE, renderDiagnostics, type Diagnostic } from '../../src/parser/diagnostics.js';
 import { parseRecipe } from '../../src/parser/parse.js';
 import { registry } from '../../src/ops/registry.js';
 import { ROOT } from '../helpers.js';
@@ -86,6 +86,33 @@ describe('fuzzing the parser and checker', () => {
         expect(formatFile(once.text!, 'm.ftr').text).toBe(once.text);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  // the reduced version of bench/parser-fuzz.mjs: hostile repetitions, nesting and chains
+  const hostile = fc
+    .tuple(
+      fc.constantFrom(...SEEDS),
+      fc.nat(),
+      fc.constantFrom('|', '(', 'not ', '- ', '[', '{', ',', '"x" ', '#', ' + 1'),
+      fc.constantFrom(1, 65, 300, 2_000, 10_000),
+    )
+    .map(([seed, pos, token, n]) => {
+      const at = pos % (seed.length + 1);
+      return seed.slice(0, at) + token.repeat(n) + seed.slice(at);
+    });
+
+  it('hostile repetitions never crash; diagnostics stay bounded and never quote a huge line in full', () => {
+    const data = join(ROOT, 'examples', 'm.ftr');
+    fc.assert(
+      fc.property(hostile, (text) => {
+        const files = new Map([[data, text]]);
+        const res = checkRecipe(data, registry, { readFile: (p) => files.get(p) ?? readFileSync(p, 'utf8') });
+        expect(res.diagnostics.length).toBeLessThanOrEqual(MAX_PER_FILE + 1);
+        for (const line of renderDiagnostics(res.diagnostics, res.sources).split('\n')) expect(line.length).toBeLessThan(600);
+        formatFile(text, 'm.ftr');
+      }),
+      { numRuns: 60 },
     );
   });
 });

@@ -2,6 +2,7 @@ import { defineOp, type RegexValue } from '../types.js';
 import { requireColumns } from '../common.js';
 import { table } from '../bias/metrics.js';
 import { textColumns } from './punctuation.js';
+import { recipeRegex } from '../../runtime/regex.js';
 
 export const BUILTINS = ['signature', 'reply_header', 'sent_from', 'unsubscribe', 'disclaimer'] as const;
 export type Builtin = (typeof BUILTINS)[number];
@@ -53,7 +54,7 @@ const DISCLAIMER = [
 export interface BoilerplateOptions {
   builtin: Builtin[];
   quoted: boolean;
-  patterns: RegExp[];
+  patterns: { test(line: string): boolean }[];
   /** names of the user patterns, for counts (their /source/flags) */
   patternNames: string[];
 }
@@ -168,7 +169,8 @@ export const boilerplate = defineOp({
       const o: BoilerplateOptions = {
         builtin: params.builtin as Builtin[],
         quoted: params.quoted as boolean,
-        patterns: pats.map((r) => new RegExp(r.regex, r.flags.replace(/[gy]/g, ''))),
+        // the recipe's patterns run on user data: linear time (src/runtime/regex.ts)
+        patterns: pats.map((r) => recipeRegex(r.regex, r.flags.replace(/[gy]/g, ''))),
         patternNames: pats.map(regexName),
       };
       const cols = params.columns as string[] | undefined;
