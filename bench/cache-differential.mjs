@@ -26,7 +26,7 @@ if (!values['no-code'] && !values.dist) {
   all.push(...(await differential({ runner: app.run, kinds: codeKinds, trials, seed: seed + 1, app, log })));
 }
 
-const kinds = [...new Set(all.map((r) => r.kind))];
+const kinds = Object.keys(KINDS).filter((k) => all.some((r) => r.kind === k));
 const rows = kinds.map((k) => {
   const rs = all.filter((r) => r.kind === k);
   return { kind: k, trials: rs.length, falseHits: rs.filter((r) => r.falseHit).length, recomputed: rs.reduce((n, r) => n + r.recomputed, 0), cached: rs.reduce((n, r) => n + r.cached, 0) };

@@ -9,10 +9,14 @@ import { canonicalJson } from './hash.js';
 import { paramsOrder, stepSeed } from './stages.js';
 import type { Store } from './store.js';
 import { FILE_CONCURRENCY, mapLimit } from './limit.js';
+import { pathsOf } from '../core/paths.js';
+import { matchFiles } from '../ops/sources/files.js';
 
 export interface LockCell {
   steps: { op: string; version: number; params: Record<string, unknown>; order?: Record<string, string[][]>; seed?: number }[];
   inputs?: { file: string; sha256: string }[];
+  /** files read through path params (lexicons, eval sets, tokenizers), by content */
+  reads?: { param: string; file: string; sha256: string }[];
 }
 
 export interface Lock {
@@ -35,7 +39,14 @@ export async function buildLock(graph: Graph, store: Store): Promise<Lock> {
       steps: cell.steps.map((s) => ({ op: s.op.name, version: s.op.version, params: s.params, order: paramsOrder(s.params), seed: s.op.random ? stepSeed(graph, cell, s) : undefined })),
     };
     for (const s of cell.steps) {
-      if (s.op.kind !== 'source') continue;
+      if (s.op.kind !== 'source') {
+        for (const spec of s.op.params) {
+          const held = pathsOf(spec, s.params[spec.name]);
+          if (!held || held.access !== 'read') continue;
+          for (const p of held.paths) for (const f of matchFiles(p, cell.baseDir)) (entry.reads ??= []).push({ param: spec.name, file: f.label, sha256: await store.fileHash(f.path, { fresh: true }) });
+        }
+        continue;
+      }
       const inputs = await s.op.source!.inputs(s.params, { baseDir: cell.baseDir, offline: true });
       // a lock pins contents: always read, never trust the file index
       entry.inputs = await mapLimit(inputs, FILE_CONCURRENCY, async (i) => ({ file: i.label, sha256: await store.fileHash(i.path, { fresh: true }) }));
@@ -93,6 +104,14 @@ export function diffLocks(locked: Lock, now: Lock): string[] {
       else if (filesA.get(f) !== h) out.push(`cell ${name}: input file ${f} changed (sha256 ${filesA.get(f)!.slice(0, 12)} → ${h.slice(0, 12)})`);
     }
     for (const f of filesA.keys()) if (!filesB.has(f)) out.push(`cell ${name}: input file ${f} is gone`);
+    const readsA = new Map((a.reads ?? []).map((f) => [`${f.param}\u0000${f.file}`, f.sha256]));
+    const readsB = new Map((b.reads ?? []).map((f) => [`${f.param}\u0000${f.file}`, f.sha256]));
+    for (const [k, h] of readsB) {
+      const [param, f] = k.split('\u0000');
+      if (!readsA.has(k)) out.push(`cell ${name}: \`${param}\` reads a new file ${f}`);
+      else if (readsA.get(k) !== h) out.push(`cell ${name}: file ${f} (read by \`${param}\`) changed (sha256 ${readsA.get(k)!.slice(0, 12)} → ${h.slice(0, 12)})`);
+    }
+    for (const k of readsA.keys()) if (!readsB.has(k)) out.push(`cell ${name}: file ${k.split('\u0000')[1]} (read by \`${k.split('\u0000')[0]}\`) is no longer read`);
   }
   return out;
 }

@@ -123,6 +123,20 @@ source docs = jsonl "data/a.jsonl"
     expect(r.code).not.toBe(0);
     expect(r.err).toContain('input file data/a.jsonl changed');
   });
+  it('--frozen sees a lexicon edited with its size and mtime kept (the lock pins files read by params)', async () => {
+    const dir = tempProject({
+      'r.ftr': 'recipe t\nsource docs = jsonl "data.jsonl"\ncell tagged = docs | bias_detect text dims: [custom] lexicon_file: "terms.json"\n',
+      'data.jsonl': rows(5),
+      'terms.json': JSON.stringify({ billing: ['billing'] }),
+    });
+    pinTimes(dir, ['terms.json']);
+    expect((await ftr('lock', join(dir, 'r.ftr'))).code).toBe(0);
+    expect((await ftr('run', join(dir, 'r.ftr'), '--frozen', '--json')).code).toBe(0);
+    sameSizeEdit(join(dir, 'terms.json'), '"billing"]', '"login"]  ');
+    const r = await ftr('run', join(dir, 'r.ftr'), '--frozen', '--json');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('file terms.json (read by `lexicon_file`) changed');
+  });
 });
 
 describe('cache objects are verified when read (#12.4)', () => {
