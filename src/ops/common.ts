@@ -53,8 +53,15 @@ export function inferColumns(records: Record<string, unknown>[]): Column[] {
 }
 
 /** The `id` and `source` columns every source row carries, then the op's own columns. */
+/**
+ * A data field named `source` would replace the provenance column (the cell that read the row):
+ * sources rename it to this, and the cell's notes say so. A data `id` becomes the row's id (noted too).
+ */
+export const RENAMED_SOURCE = 'data_source';
+
 export function withProvenance(columns: Column[]): Column[] {
-  return [{ name: 'id', type: 'string' }, { name: 'source', type: 'string' }, ...columns.filter((c) => c.name !== 'id' && c.name !== 'source')];
+  const data = columns.filter((c) => c.name !== 'id').map((c) => (c.name === 'source' ? { ...c, name: RENAMED_SOURCE } : c));
+  return [{ name: 'id', type: 'string' }, { name: 'source', type: 'string' }, ...data.filter((c) => c.name !== 'source')];
 }
 
 export function stringColumns(columns: Column[]): string[] {

@@ -154,8 +154,11 @@ export interface Reject {
   raw?: string;
 }
 
-/** A row read from an input (`line`: its 1-based line or record number, used for its id), or a reject. */
-export type ReadItem = { row: Row; line: number } | { reject: Reject };
+/**
+ * A row read from an input (`line`: its 1-based line or record number, used for its id), a reject,
+ * or something passed over that is not a row (a blank line): counted in the cell's notes by `skip`.
+ */
+export type ReadItem = { row: Row; line: number } | { reject: Reject } | { skip: string };
 
 export interface SourceInput {
   /** stable label: the path relative to the recipe folder */

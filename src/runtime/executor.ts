@@ -4,6 +4,7 @@
  */
 import { join, relative, resolve } from 'node:path';
 import type { Graph, GraphCell, Step } from '../check/graph.js';
+import { RENAMED_SOURCE } from '../ops/common.js';
 import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
 import type { Listener, Row, RunEvent } from './events.js';
 import { keyOf, sha256 } from './hash.js';
@@ -291,6 +292,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const ctx = context(cell, step, undefined);
     const shards: ShardRef[] = [];
     const rejects: ShardRef[] = [];
+    const notes: string[] = [];
     const dropped: Record<string, number> = {};
     const work = { computed: 0, reused: 0 };
     const subkeys: string[] = [];
@@ -299,10 +301,11 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       // each file is cached on its own, so adding a file to a glob reads only the new file
       const fileKey = keyOf({ v: preimage.v, ops: preimage.ops, cell: cell.name, shardRows, file: preimage.files![i] });
       subkeys.push(fileKey);
-      const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number> }>(fileKey);
+      const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number>; notes?: string[] }>(fileKey);
       if (hit && store.hasObjects([...hit.shards, ...hit.rejects])) {
         shards.push(...hit.shards);
         rejects.push(...hit.rejects);
+        notes.push(...(hit.notes ?? []));
         addCounts(dropped, hit.dropped);
         rows += hit.shards.reduce((n, s) => n + s.rows, 0);
         work.reused++;
@@ -312,30 +315,46 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       const out = new ShardWriter(store, shardRows);
       const bad = new ShardWriter(store, shardRows);
       const fileDropped: Record<string, number> = {};
+      const prov = { skipped: new Map<string, number>(), dataIds: 0, renamed: 0 };
       for await (const item of op.source!.read(inp, step.params, ctx)) {
         if (signal.aborted) throw new InterruptedError();
+        if ('skip' in item) {
+          prov.skipped.set(item.skip, (prov.skipped.get(item.skip) ?? 0) + 1);
+          continue;
+        }
         if ('reject' in item) {
           const r = item.reject;
           await bad.add({ step: op.name, reason: r.reason, detail: r.detail, location: r.location ?? inp.label, raw: r.raw });
           fileDropped[r.reason] = (fileDropped[r.reason] ?? 0) + 1;
           continue;
         }
-        const { id, ...fields } = item.row;
-        await out.add({ id: id === undefined || id === null || id === '' ? `${inp.label}:${item.line}` : String(id), source: cell.name, ...fields });
+        // provenance never silently replaced: a data `source` is renamed, a data `id` is counted
+        const { id, source: dataSource, ...fields } = item.row;
+        if (dataSource !== undefined) {
+          fields[RENAMED_SOURCE] = dataSource;
+          prov.renamed++;
+        }
+        const own = id === undefined || id === null || id === '';
+        if (!own) prov.dataIds++;
+        await out.add({ id: own ? `${inp.label}:${item.line}` : String(id), source: cell.name, ...fields });
         ctx.progress(++rows);
       }
+      const fileNotes = [...prov.skipped].map(([what, n]) => `${inp.label}: ${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'} skipped`);
+      if (prov.dataIds) fileNotes.push(`${inp.label}: ${prov.dataIds.toLocaleString('en-US')} row id${prov.dataIds === 1 ? '' : 's'} taken from the data's \`id\` field (rows without one: file:line)`);
+      if (prov.renamed) fileNotes.push(`${inp.label}: the data's \`source\` field is renamed \`${RENAMED_SOURCE}\` (${prov.renamed.toLocaleString('en-US')} row${prov.renamed === 1 ? '' : 's'}): \`source\` holds the cell that read each row`);
+      notes.push(...fileNotes);
       // the cache key used the file's content hash from before the read: it must still hold
       if ((await store.fileHash(inp.path)) !== preimage.files![i].hash) {
         throw new OpError(`${inp.label} changed while it was being read — nothing from it was kept; run again when it is complete`);
       }
-      const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped };
+      const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped, notes: fileNotes };
       await store.putAction(fileKey, entry);
       shards.push(...entry.shards);
       rejects.push(...entry.rejects);
       addCounts(dropped, fileDropped);
     }
     ctx.done();
-    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [], work, subkeys };
+    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes, work, subkeys };
   }
 
   async function runMap(cell: GraphCell, stage: Stage, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
