@@ -201,6 +201,11 @@ export interface GlobalOutput {
   /** a line shown under the cell (a summary, a report) */
   note(line: string): void;
   /**
+   * a number the op reports (or a record/list of them), at full precision: in the cell's --json
+   * event and its metrics.json. Every number a note prints should also be a metric.
+   */
+  metric?(name: string, value: MetricValue): void;
+  /**
    * a file the op wrote outside the cache (a tokenizer, a review queue): a cached run checks it
    * is still there and unchanged, and re-runs the step when it is not
    */
@@ -218,7 +223,12 @@ export interface GlobalImpl {
   run(input: RowSet, params: Params, ctx: OpContext, out: GlobalOutput, extra: Record<string, RowSet>): Promise<void>;
 }
 
+/** A machine-readable measurement: numbers (full precision), labels, and records or lists of them. */
+export type MetricValue = number | string | boolean | null | MetricValue[] | { [key: string]: MetricValue };
+
 export interface SinkResult {
+  /** measurements, as `GlobalOutput.metric` */
+  metrics?: Record<string, MetricValue>;
   /** `rows` absent for files that are not rows of the dataset (a dataset card) */
   files: { path: string; sha256: string; rows?: number }[];
   /** lines shown under the cell after the files written (a training report) */

@@ -3,6 +3,8 @@
  * reporters (Ink, plain lines, JSON lines) subscribe. `v` versions the JSON form.
  */
 
+import type { MetricValue } from '../ops/types.js';
+
 export type Row = Record<string, unknown>;
 
 export type CellStatus = 'queued' | 'running' | 'cached' | 'done' | 'failed';
@@ -49,6 +51,10 @@ export interface CellEvent {
   shards?: { computed: number; reused: number };
   /** extra lines the cell's ops want shown (written files, reports) */
   notes?: string[];
+  /** every number the cell's ops report, at full precision, by op (`name#2` for a second call) */
+  metrics?: Record<string, MetricValue>;
+  /** where those metrics were written (metrics.json, relative to the working directory) */
+  metricsFile?: string;
   /** failure message (already rendered, may span lines) */
   error?: string;
 }

@@ -5,7 +5,7 @@
 import { join, relative, resolve } from 'node:path';
 import type { Graph, GraphCell, Step } from '../check/graph.js';
 import { RENAMED_SOURCE } from '../ops/common.js';
-import { Drop, OpError, type GlobalOutput, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
+import { Drop, OpError, type GlobalOutput, type MapResult, type MetricValue, type OpContext, type Params, type RowSet, type RunInfo } from '../ops/types.js';
 import type { Listener, Row, RunEvent } from './events.js';
 import { keyOf, sha256 } from './hash.js';
 import { ftrVersion } from './lockfile.js';
@@ -37,6 +37,8 @@ export interface StageResult {
   rejects: ShardRef[];
   dropped: Record<string, number>;
   notes: string[];
+  /** what the stage's ops reported with `metric` (by op; by part when a global op ran per part) */
+  metrics?: Record<string, MetricValue>;
   files?: { path: string; sha256: string; rows?: number }[];
 }
 
@@ -158,6 +160,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const rowsIn = input ? manifestRows(input) : undefined;
     const dropped: Record<string, number> = {};
     const notes: string[] = [];
+    const metrics: Record<string, MetricValue> = {};
     const rejects: ShardRef[] = [];
     const stageStates: CellState['stages'] = [];
     let allCached = true;
@@ -188,6 +191,12 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       for (const [reason, n] of Object.entries(result.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
       rejects.push(...result.rejects);
       notes.push(...result.notes);
+      // by op name; a second call of the same op in the cell is `name#2`
+      for (const [name, m] of Object.entries(result.metrics ?? {})) {
+        let k = name;
+        for (let n = 2; k in metrics; n++) k = `${name}#${n}`;
+        metrics[k] = m;
+      }
       funnel.push(...(result.funnel ?? [{ step: stage.steps[0].op.name, rows: manifestRows(result.output) }]));
       if (result.files) files.push(...result.files);
       input = result.output;
@@ -212,6 +221,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       funnel,
       inputs: sourceFiles.length ? sourceFiles : undefined,
     });
+    const metricsFile = Object.keys(metrics).length ? await writeMetrics(cell.name, metrics) : undefined;
     const parts = cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, s]) => [p, s.reduce((n, x) => n + x.rows, 0)])) : undefined;
     emit({
       v: 1,
@@ -227,10 +237,28 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       // a sink passes its input through: its preview would repeat the cell it writes
       preview: cell.steps[cell.steps.length - 1].op.kind === 'sink' ? undefined : await preview(manifest),
       notes: notes.length ? notes : undefined,
+      metrics: metricsFile ? metrics : undefined,
+      metricsFile,
       shards: work.computed + work.reused ? work : undefined,
       funnel,
     });
     return { manifest, cached: allCached };
+  }
+
+  /**
+   * The cell's metrics as `<cache>/metrics/<recipe id>/<cell>/metrics.json`, beside what the cache
+   * keeps of the cell (its state and outputs); written on cached runs too, so it always matches the
+   * last run. A file that cannot be written is a warning, not a failed cell.
+   */
+  async function writeMetrics(name: string, metrics: Record<string, MetricValue>): Promise<string | undefined> {
+    const path = join(store.root, 'metrics', recipeId(graph), name, 'metrics.json');
+    try {
+      await store.writeAtomic(path, JSON.stringify({ cell: name, metrics }, null, 2) + '\n');
+      return relative(process.cwd(), path);
+    } catch (e) {
+      emit({ v: 1, type: 'log', level: 'warn', cell: name, message: `could not write ${path}: ${describeIoError(e) ?? (e as Error).message}` });
+      return undefined;
+    }
   }
 
   function select(m: Manifest, part?: string): Manifest {
@@ -427,6 +455,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const bad = new ShardWriter(store, shardRows);
     const dropped: Record<string, number> = {};
     const notes: string[] = [];
+    const metrics: Record<string, MetricValue> = {};
     const files: { path: string; sha256: string }[] = [];
     const mode = op.global!.parts ?? 'each';
     const declared = mode === 'all' && input ? Object.keys(input.parts) : step.schema.parts;
@@ -455,6 +484,11 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         note(line: string) {
           notes.push(line);
         },
+        metric(name: string, value: MetricValue) {
+          // an op run once per part reports per part
+          if (groups.length > 1 || part !== MAIN_PART) ((metrics[part] ??= {}) as Record<string, MetricValue>)[name] = value;
+          else metrics[name] = value;
+        },
         async wrote(abs: string) {
           files.push({ path: relative(cell.baseDir, abs), sha256: await store.fileHash(abs) });
         },
@@ -464,7 +498,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     ctx.done();
     const output: Manifest = { parts: {} };
     for (const name of declared ?? groups.map(([p]) => p)) output.parts[name] = writers.has(name) ? await writers.get(name)!.close() : [];
-    return { preimage, output, rejects: await bad.close(), dropped, notes, files: files.length ? files : undefined };
+    return { preimage, output, rejects: await bad.close(), dropped, notes, metrics: Object.keys(metrics).length ? { [op.name]: metrics } : undefined, files: files.length ? files : undefined };
   }
 
   async function runSink(cell: GraphCell, step: Step, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
@@ -481,6 +515,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       rejects: [],
       dropped: {},
       notes: [...(res.notes ?? []), ...written.map((f) => `wrote ${f.path} (${f.rows === undefined ? '' : `${f.rows.toLocaleString('en-US')} rows, `}sha256 ${f.sha256.slice(0, 12)})`)],
+      metrics: res.metrics && Object.keys(res.metrics).length ? { [step.op.name]: res.metrics } : undefined,
       files: written,
     };
   }

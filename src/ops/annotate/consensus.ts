@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { didYouMean } from '../../parser/suggest.js';
 import { writeAtomic } from '../export/output.js';
-import { defineOp, type Column, type Row } from '../types.js';
+import { defineOp, type Column, type MetricValue, type Row } from '../types.js';
 import { alphaBand, cohenKappa, contingency, countsOf, fleissKappa, kappaBand, krippendorffAlpha, spanKey, spanScore, type AlphaLevel, type Span } from './agreement.js';
 import { dawidSkene, logOddsWeight, plurality, type Decision, type Vote } from './aggregate.js';
 import { EXPORT_EXTENSION, EXPORT_FORMATS, taskWriter, type AnnSpan, type ExportFormat, type Task } from './formats.js';
@@ -48,8 +48,11 @@ function modalLabel(votes: Vote[], annotator: number): number {
   return best;
 }
 
-/** Agreement metrics as note lines: overall, per label, per annotator (and annotator pair), spans. */
-export function agreementNotes(a: AgreementInput): string[] {
+/** A metric value: NaN and ±∞ (undefined statistics) become null. */
+const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Agreement metrics as note lines (and, at full precision, into `metrics`): overall, per label, per annotator (and annotator pair), spans. */
+export function agreementNotes(a: AgreementInput, metrics: Record<string, MetricValue> = {}): string[] {
   const notes: string[] = [];
   const k = a.labels.length;
   const multi = a.items.filter((it) => it.votes.length >= 2);
@@ -76,6 +79,12 @@ export function agreementNotes(a: AgreementInput): string[] {
       `agreement on ${int(a.items.length)} items (${int(multi.length)} with ≥ 2 labels): observed ${pct(observed)}` +
         (fleiss ? ` · Fleiss κ ${num(fleiss.kappa)} (${kappaBand(fleiss.kappa)}; ${int(fleissItems.length)} items × ${mStar} ratings${fleissItems.length < multi.length ? `, ${int(multi.length - fleissItems.length)} with another count left out` : ''})` : ''),
     );
+    metrics.items = a.items.length;
+    metrics.items_with_2_labels = multi.length;
+    metrics.observed_agreement = fin(observed);
+    if (fleiss) metrics.fleiss_kappa = { kappa: fin(fleiss.kappa), items: fleissItems.length, ratings: mStar!, per_label: Object.fromEntries(a.labels.map((l, j) => [show(l), fin(fleiss.perCategory[j])])) };
+    metrics.krippendorff_alpha = Object.fromEntries(alphas.map(([lv, r]) => [lv, fin(r.alpha)]));
+    metrics.pairable_values = alphas[0][1].pairable;
     notes.push(`Krippendorff α: ${alphas.map(([lv, r]) => `${lv} ${num(r.alpha)} (${alphaBand(r.alpha)})`).join(' · ')} · ${num(alphas[0][1].pairable, 0)} pairable values`);
 
     // one pass over the items: each annotator's label per item, pair tables, per-annotator counts
@@ -128,8 +137,15 @@ export function agreementNotes(a: AgreementInput): string[] {
         nK++;
       }
       const agree = t.reduce((s, row, j) => s + row[j], 0);
+      ((metrics.cohen_kappa ??= {}) as Record<string, MetricValue>)[`${a.annotators[Math.floor(key / ann)]} × ${a.annotators[key % ann]}`] = {
+        items: n,
+        agreement: agree / n,
+        kappa: fin(kap),
+        ...(weighted ? { kappa_linear: fin(cohenKappa(t, 'linear')), kappa_quadratic: fin(cohenKappa(t, 'quadratic')) } : {}),
+      };
       pairs.push([`${a.annotators[Math.floor(key / ann)]} × ${a.annotators[key % ann]}`, int(n), pct(agree / n), num(kap), ...(weighted ? [num(cohenKappa(t, 'linear')), num(cohenKappa(t, 'quadratic'))] : [])]);
     }
+    if (nK) metrics.mean_cohen_kappa = sumK / nK;
     if (pairs.length) {
       notes.push(`Cohen's κ per annotator pair${pairs.length > 1 ? ` (mean ${num(nK ? sumK / nK : NaN)}, Light's κ)` : ''}${weighted ? '; weighted κ over the label order' : ''}:`);
       pairs.sort((p, q) => (p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : 0));
@@ -542,7 +558,13 @@ export const consensus = defineOp({
         const differ = items.filter((_, i) => mv[i] >= 0 && ds.labels[i] >= 0 && mv[i] !== ds.labels[i]).length;
         out.note(`dawid_skene vs majority vote: differ on ${int(differ)} items · estimated annotator accuracy ${annNames.map((n, w) => `${n} ${num(ds.priors.reduce((s, p, j) => s + p * ds.errors[w][j][j], 0))}`).join(' · ')}`);
       }
-      for (const l of agreementNotes({ items, labels, annotators: annNames, final, ordered, numeric })) out.note(l);
+      const agreement: Record<string, MetricValue> = {};
+      for (const l of agreementNotes({ items, labels, annotators: annNames, final, ordered, numeric }, agreement)) out.note(l);
+      out.metric?.('agreement', agreement);
+      out.metric?.('items', items.length);
+      out.metric?.('annotations', anns.length);
+      out.metric?.('to_review', review.length);
+      if (finalCounts.size) out.metric?.('labels', Object.fromEntries(finalCounts));
     },
   },
 });

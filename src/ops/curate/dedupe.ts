@@ -181,6 +181,10 @@ export const dedupe = defineOp({
         i++;
       }
       const dupes = i - winnerId.length;
+      out.metric?.('rows', i);
+      out.metric?.('duplicates', dupes);
+      out.metric?.('kept', winnerId.length);
+      out.metric?.('duplicate_share', i ? dupes / i : 0);
       out.note(`${dupes.toLocaleString('en-US')} duplicate${dupes === 1 ? '' : 's'} in ${i.toLocaleString('en-US')} rows (keep ${keep})`);
     },
   },

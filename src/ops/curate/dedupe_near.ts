@@ -238,6 +238,7 @@ export const dedupe_near = defineOp({
             }
           }
         }
+        out.metric?.('verify', { candidate_pairs: pairs.length, passed, false_positives: pairs.length - passed });
         out.note(`verify: ${fmt(pairs.length)} candidate pair${pairs.length === 1 ? '' : 's'} checked, ${fmt(passed)} with exact Jaccard ≥ ${threshold}, ${fmt(pairs.length - passed)} false positive${pairs.length - passed === 1 ? '' : 's'} removed`);
       }
 
@@ -350,6 +351,10 @@ export const dedupe_near = defineOp({
         await out.drop({ ...row, cluster }, 'near-duplicate', detail);
         i++;
       }
+      out.metric?.('rows', count);
+      out.metric?.('clusters', clusters);
+      out.metric?.('largest_cluster', largest);
+      out.metric?.('dropped', dropped);
       out.note(`${fmt(dropped)} near-duplicate${dropped === 1 ? '' : 's'} dropped from ${fmt(count)} rows: ${fmt(clusters)} cluster${clusters === 1 ? '' : 's'} (largest ${fmt(largest)} rows), keep ${keep}`);
     },
   },

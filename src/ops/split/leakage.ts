@@ -349,6 +349,10 @@ export const leakage = defineOp({
       if (fixPart >= 0) lines.push(`fix: dropped ${fmt(fixed)} leaking row${fixed === 1 ? '' : 's'} from ${dropFrom} (reason "leak")`);
       if (labels) lines.push(...labelTable(labelCol!, labels));
       for (const l of lines) out.note(l);
+      out.metric?.('pairs', Object.fromEntries(pairs.map(({ p, q }) => [`${parts[p]} ↔ ${parts[q]}`, { exact: exactN[pairIdx(p, q)], near: nearN[pairIdx(p, q)], ...(group ? { groups: groupN[pairIdx(p, q)] } : {}) }])));
+      out.metric?.('rows_with_copy_elsewhere', Object.fromEntries(parts.map((p, j) => [p, leakedIn[j]])));
+      out.metric?.('near', { threshold, shingle_words: k, pairs: near.length, capped });
+      if (fixPart >= 0) out.metric?.('fixed', fixed);
 
       const left = pairs.filter(({ p, q }) => p !== fixPart && q !== fixPart);
       const remaining = left.reduce((n, { p, q }) => n + exactN[pairIdx(p, q)] + nearN[pairIdx(p, q)] + groupN[pairIdx(p, q)], 0);

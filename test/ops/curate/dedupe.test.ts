@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dedupe, dedupeKey, dedupeText, loadXxhash } from '../../../src/ops/curate/dedupe.js';
 import { ftr, runJson, tempProject } from '../../helpers.js';
@@ -126,6 +126,19 @@ describe('dedupe in a recipe', () => {
     const rejects = await ftr('rejects', join(dir, 'r.ftr'), 'u', '--json');
     const details = rejects.out.trim().split('\n').map((l) => JSON.parse(l).detail);
     expect(details).toEqual(['duplicate of T2 (kept the highest score: 5 vs 1)', 'duplicate of T2 (kept the highest score: 5 vs 3)']);
+  });
+
+  it('its numbers are metrics: in the --json cell event and in metrics.json, at full precision; a cached run has them too', async () => {
+    const dir = project('dedupe text');
+    const r = await runJson(join(dir, 'r.ftr'));
+    const u = r.cells.get('u')!;
+    expect(u.metrics).toEqual({ dedupe: { rows: 5, duplicates: 2, kept: 3, duplicate_share: 0.4 } });
+    expect(JSON.parse(readFileSync(resolve(u.metricsFile!), 'utf8'))).toEqual({ cell: 'u', metrics: u.metrics });
+    const again = await runJson(join(dir, 'r.ftr'));
+    expect(again.cells.get('u')!.status).toBe('cached');
+    expect(again.cells.get('u')!.metrics).toEqual(u.metrics);
+    // a cell whose ops report nothing has no metrics
+    expect(r.cells.get('docs')!.metrics).toBeUndefined();
   });
 
   it('`keep highest` without a score column is a check error', async () => {
