@@ -64,6 +64,16 @@ export function withProvenance(columns: Column[]): Column[] {
   return [{ name: 'id', type: 'string' }, { name: 'source', type: 'string' }, ...data.filter((c) => c.name !== 'source')];
 }
 
+/** Label values that mean "no answer" by convention (compared trimmed, ignoring case); blank is always missing. */
+export const MISSING_MARKERS = ['NA', 'N/A', 'null'];
+
+/** Is this label a missing value: blank, or one of `markers` (trimmed, case-insensitive)? Numbers never are. */
+export function isMissingLabel(v: unknown, markers: readonly string[] = MISSING_MARKERS): boolean {
+  if (typeof v !== 'string') return false;
+  const t = v.trim().toLowerCase();
+  return t === '' || markers.some((m) => m.trim().toLowerCase() === t);
+}
+
 export function stringColumns(columns: Column[]): string[] {
   return columns.filter((c) => c.type === 'string' || c.type === 'any').map((c) => c.name).filter((n) => n !== 'id' && n !== 'source');
 }

@@ -156,9 +156,10 @@ export interface Reject {
 
 /**
  * A row read from an input (`line`: its 1-based line or record number, used for its id), a reject,
- * or something passed over that is not a row (a blank line): counted in the cell's notes by `skip`.
+ * something passed over that is not a row (`skip: 'blank line'`: "3 blank lines skipped" in the
+ * cell's notes), or a fact about the file worth a note (`note`: said once per file, with how often).
  */
-export type ReadItem = { row: Row; line: number } | { reject: Reject } | { skip: string };
+export type ReadItem = { row: Row; line: number } | { reject: Reject } | { skip: string } | { note: string };
 
 export interface SourceInput {
   /** stable label: the path relative to the recipe folder */

@@ -343,11 +343,15 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       const out = new ShardWriter(store, shardRows);
       const bad = new ShardWriter(store, shardRows);
       const fileDropped: Record<string, number> = {};
-      const prov = { skipped: new Map<string, number>(), dataIds: 0, renamed: 0 };
+      const prov = { skipped: new Map<string, number>(), noted: new Map<string, number>(), dataIds: 0, renamed: 0 };
       for await (const item of op.source!.read(inp, step.params, ctx)) {
         if (signal.aborted) throw new InterruptedError();
         if ('skip' in item) {
           prov.skipped.set(item.skip, (prov.skipped.get(item.skip) ?? 0) + 1);
+          continue;
+        }
+        if ('note' in item) {
+          prov.noted.set(item.note, (prov.noted.get(item.note) ?? 0) + 1);
           continue;
         }
         if ('reject' in item) {
@@ -368,6 +372,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         ctx.progress(++rows);
       }
       const fileNotes = [...prov.skipped].map(([what, n]) => `${inp.label}: ${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'} skipped`);
+      for (const [what, n] of prov.noted) fileNotes.push(`${inp.label}: ${what}${n > 1 ? ` (${n.toLocaleString('en-US')} times)` : ''}`);
       if (prov.dataIds) fileNotes.push(`${inp.label}: ${prov.dataIds.toLocaleString('en-US')} row id${prov.dataIds === 1 ? '' : 's'} taken from the data's \`id\` field (rows without one: file:line)`);
       if (prov.renamed) fileNotes.push(`${inp.label}: the data's \`source\` field is renamed \`${RENAMED_SOURCE}\` (${prov.renamed.toLocaleString('en-US')} row${prov.renamed === 1 ? '' : 's'}): \`source\` holds the cell that read each row`);
       notes.push(...fileNotes);

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { didYouMean } from '../../parser/suggest.js';
 import { writeAtomic } from '../export/output.js';
 import { defineOp, type Column, type MetricValue, type Row } from '../types.js';
+import { isMissingLabel, MISSING_MARKERS } from '../common.js';
 import { alphaBand, cohenKappa, contingency, countsOf, fleissKappa, kappaBand, krippendorffAlpha, spanKey, spanScore, type AlphaLevel, type Span } from './agreement.js';
 import { dawidSkene, logOddsWeight, plurality, type Decision, type Vote } from './aggregate.js';
 import { EXPORT_EXTENSION, EXPORT_FORMATS, taskWriter, type AnnSpan, type ExportFormat, type Task } from './formats.js';
@@ -264,12 +265,12 @@ export function spanConsensus(spans: Map<number, AnnSpan[]>): { kept: AnnSpan[];
 
 export const consensus = defineOp({
   name: 'consensus',
-  version: 1,
+  version: 2,
   kind: 'global',
   summary: 'one label per item from several annotators (majority, weighted, Dawid–Skene), with agreement metrics and QA gates routing doubtful items to a review file',
   doc: [
     '`consensus` reads annotation rows (from `annotations`: item, annotator, label, spans) and emits one row per item: `label` (`column:` renames), `label_confidence` (vote share; weighted: softmax of log-odds scores; dawid_skene: posterior), `label_method`, `label_votes` { annotator: label }, `annotators`, `agreement` (share of the item\'s votes for its top label; for spans the mean pairwise span F1) and, for span annotations, `spans` kept by more than half of the item\'s annotators. `method:` majority (a tie gives no label), weighted (annotator weight log((k−1)p/(1−p)) from accuracy p on `gold` items; 1 without gold) or dawid_skene (EM with per-annotator confusion matrices, missing answers left out; `max_iter`, `tol`, `smoothing`).',
-    'An annotator who labels an item twice casts two votes (Dawid & Skene\'s repeated observations); pairwise κ takes their most frequent label. With `items: cell` the consensus is joined onto that cell\'s rows by `key` (default id): annotations of unknown items are dropped with reason "unknown item", naming their file:line, and span annotations made on a text that differs from the item\'s (say, normalized after export) with reason "text differs from item"; items nobody annotated stay, unlabeled. `labels: [a, b]` drops annotations with other labels ("label not declared").',
+    'An annotator who labels an item twice casts two votes (Dawid & Skene\'s repeated observations); pairwise κ takes their most frequent label. With `items: cell` the consensus is joined onto that cell\'s rows by `key` (default id): annotations of unknown items are dropped with reason "unknown item", naming their file:line, and span annotations made on a text that differs from the item\'s (say, normalized after export) with reason "text differs from item"; items nobody annotated stay, unlabeled. `labels: [a, b]` drops annotations with other labels ("label not declared"). Labels that are blank or a missing-value marker (`missing`, default NA, N/A, null; trimmed, any case) are not categories: those annotations are dropped with reason "missing label". When some labels are numbers and others are not, the notes say that ordinal, interval and ratio α are left out, and which labels are not numbers.',
     'Notes: observed agreement; Fleiss\' κ (on the items with the most common number of ratings) with per-label κ_j; Krippendorff\'s α nominal — and ordinal, interval and ratio when labels are numbers (ordinal also with `order: [low, mid, high]`) — missing ratings allowed; Cohen\'s κ for every annotator pair (linear and quadratic weighted when ordered) and their mean; per annotator: items, agreement with the final label, κ against it, accuracy on gold; exact-match span F1 overall, per label and per pair; Landis–Koch and Krippendorff interpretation bands. Annotators with a single rating are flagged.',
     'QA gates: items with fewer than `min_annotators`, a tie, `agreement` below `min_agreement` or confidence below `min_confidence` are not emitted: they are dropped with reason "review" and why, and written to `review:` (a file, or a folder for <cell>_review) in `review_format` (label_studio, prodigy, doccano, argilla, csv, jsonl) with each annotator\'s answer, for adjudication. A cached run checks the file is still there and unchanged and writes it again when it is not (the dropped items are also in `ftr rejects`, reason review).',
   ].join(' '),
@@ -282,6 +283,7 @@ export const consensus = defineOp({
     { name: 'text', type: { kind: 'column' }, doc: 'column of the annotated text, carried to the output and review file (default: text, when present)' },
     { name: 'gold', type: { kind: 'column' }, doc: 'column of known labels (gold / honeypot items): annotator accuracy and weights' },
     { name: 'labels', type: { kind: 'list', of: { kind: 'any' } }, doc: 'declared label set: other labels are dropped with reason "label not declared"' },
+    { name: 'missing', type: { kind: 'list', of: { kind: 'string' } }, default: MISSING_MARKERS, doc: 'labels that mean "no answer" (trimmed, any case; blank always is): such votes are left out, with reason "missing label" — `missing: []` keeps them as categories' },
     { name: 'order', type: { kind: 'list', of: { kind: 'any' } }, doc: 'label order for ordinal α and weighted κ (numbers are ordered already)' },
     { name: 'items', type: { kind: 'dataset' }, doc: 'cell of the items annotated: the consensus is joined onto its rows' },
     { name: 'key', type: { kind: 'string' }, default: 'id', doc: 'column of `items` holding the item id' },
@@ -366,8 +368,12 @@ export const consensus = defineOp({
           await out.drop(row, 'unknown item', `item ${JSON.stringify(String(item))} (annotation ${id}) is not in \`${params.items as string}\` (by ${keyCol})`);
           continue;
         }
-        const l = typeof label === 'string' || typeof label === 'number' ? label : null;
         const spans = spansCol && Array.isArray(row[spansCol]) ? (row[spansCol] as AnnSpan[]) : null;
+        if (isMissingLabel(label, params.missing as string[]) && !spans?.length) {
+          await out.drop(row, 'missing label', `annotation ${id} of item ${String(item)}: ${JSON.stringify(label)} is a missing-value marker (\`missing\`), not a category`);
+          continue;
+        }
+        const l = (typeof label === 'string' || typeof label === 'number') && !isMissingLabel(label, params.missing as string[]) ? label : null;
         const annText = typeof row[textCol] === 'string' ? (row[textCol] as string) : null;
         const itemText = extra.items ? itemRows.get(String(item))![textCol] : undefined;
         if (spans?.length && annText !== null && typeof itemText === 'string' && itemText !== annText) {
@@ -400,6 +406,12 @@ export const consensus = defineOp({
       const order = params.order as Label[] | undefined;
       let ordered = false;
       const numeric = k > 0 && labels.every((l) => typeof l === 'number' || (l !== '' && Number.isFinite(Number(l))));
+      // say why a metric is not computed, never leave it out silently
+      const numberLike = labels.filter((l) => typeof l === 'number' || (l !== '' && Number.isFinite(Number(l))));
+      if (!numeric && numberLike.length && !order) {
+        const others = labels.filter((l) => !numberLike.includes(l));
+        out.note(`ordinal, interval and ratio α left out: ${numberLike.length} label${numberLike.length === 1 ? ' is a number' : 's are numbers'} but ${others.slice(0, 5).map(show).join(', ')}${others.length > 5 ? ', …' : ''} ${others.length === 1 ? 'is' : 'are'} not (add them to \`missing\` if they mean "no answer", or give \`order\`)`);
+      }
       if (order) {
         const ok = labels.every((l) => order.some((o) => labelKey(o) === labelKey(l)));
         if (ok) {

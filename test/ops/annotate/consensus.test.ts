@@ -213,3 +213,33 @@ export gold | write "out/"`);
     expect(notes).toContain('⚠ annotator with a single rating, too few for per-annotator agreement: z (ann.csv:6)');
   });
 });
+
+describe('missing labels and metrics that cannot be computed', () => {
+  const coders = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, null, null, null],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, null, 3],
+    [null, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, null],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, null],
+  ];
+  const ALPHA = 'Krippendorff α: nominal 0.743 (tentative) · ordinal 0.815 (reliable) · interval 0.849 (reliable) · ratio 0.797 (tentative) · 40 pairable values';
+
+  it('NA / N/A / null votes are missing by default: interval α stays as without them', async () => {
+    const t: Triple[] = [];
+    coders.forEach((vals, c) => vals.forEach((v, j) => t.push([`u${j + 1}`, `c${c + 1}`, v === null ? ['NA', 'N/A', 'null'][j % 3] : v])));
+    // the annotations source keeps the markers (`missing: []`), so consensus sees them
+    const file = project({ 'ann.csv': csv(t) }, 'source anns = annotations "ann.csv" missing: []\ncell c = anns | consensus\nexport c | write "out/"');
+    const r = await runJson(file);
+    expect(r.code).toBe(0);
+    expect(r.cells.get('c')!.notes).toContain(ALPHA);
+    expect(r.cells.get('c')!.dropped).toEqual({ 'missing label': 7, review: 1 });
+    expect((r.cells.get('c')!.metrics as any).consensus.agreement.krippendorff_alpha.interval).toBeCloseTo(0.849, 3);
+  });
+
+  it('a non-number label among numbers: the notes say why ordinal/interval/ratio α are left out', async () => {
+    const t: Triple[] = [];
+    coders.forEach((vals, c) => vals.forEach((v, j) => t.push([`u${j + 1}`, `c${c + 1}`, v === null ? 'unsure' : v])));
+    const { notes } = await notesOf(t);
+    expect(notes.some((l) => l.startsWith('Krippendorff α: nominal') && !l.includes('interval'))).toBe(true);
+    expect(notes).toContain('ordinal, interval and ratio α left out: 5 labels are numbers but unsure is not (add them to `missing` if they mean "no answer", or give `order`)');
+  });
+});
