@@ -42,7 +42,7 @@ describe('annotations source', () => {
       'ann/prodigy.jsonl': PRODIGY,
       'ann/doccano/alice.jsonl': JSON.stringify({ id: 't1', text: TEXT, label: ['Positive'] }) + '\n' + JSON.stringify({ id: 't2', text: 'short', label: [] }) + '\n',
       'ann/crowd.csv': 'item,annotator,label\nt1,zed,Negative\nt2,zed\n,zed,Positive\n',
-      'r.ftr': 'source a = annotations "ann/**/*" labels: [Positive, Negative, ORG]\nexport a | write "out/"',
+      'r.ftr': 'source a = annotations "ann/**/*" labels: [Positive, Negative, ORG]\nexport a | write "out/" shuffle: false',
     });
     const file = join(dir, 'r.ftr');
     const { code, cells } = await runJson(file);
@@ -84,7 +84,7 @@ describe('annotations source', () => {
 
   it('offsets: utf16 converts JS offsets to code points; the mismatch detail says so', async () => {
     const line = JSON.stringify({ text: TEXT, spans: [{ start: 3, end: 13, label: 'ORG', text: 'Apple Inc.' }], answer: 'accept', _input_hash: 7 }) + '\n';
-    const dir = tempProject({ 'p.jsonl': line, 'r.ftr': 'source a = annotations "p.jsonl"\nsource b = annotations "p.jsonl" offsets: utf16\nexport a | write "out/"\nexport b | write "out/"' });
+    const dir = tempProject({ 'p.jsonl': line, 'r.ftr': 'source a = annotations "p.jsonl"\nsource b = annotations "p.jsonl" offsets: utf16\nexport a | write "out/" shuffle: false\nexport b | write "out/" shuffle: false' });
     const file = join(dir, 'r.ftr');
     expect((await runJson(file)).code).toBe(0);
     expect(readJsonl(join(dir, 'out', 'a.jsonl'))).toEqual([]);
@@ -103,7 +103,7 @@ describe('annotations source', () => {
   });
 
   it('reads the CSV `ftr annotate` writes (item, annotator, label)', async () => {
-    const dir = tempProject({ 'labels.csv': 'item,annotator,label\nT1002,ana,shipping\n"q,7",ana,"say ""hi"""\n', 'r.ftr': 'source a = annotations "labels.csv"\nexport a | write "out/"' });
+    const dir = tempProject({ 'labels.csv': 'item,annotator,label\nT1002,ana,shipping\n"q,7",ana,"say ""hi"""\n', 'r.ftr': 'source a = annotations "labels.csv"\nexport a | write "out/" shuffle: false' });
     expect((await runJson(join(dir, 'r.ftr'))).code).toBe(0);
     expect(readJsonl(join(dir, 'out', 'a.jsonl')).map((r) => [r.item, r.annotator, r.label])).toEqual([['T1002', 'ana', 'shipping'], ['q,7', 'ana', 'say "hi"']]);
   });
@@ -111,7 +111,7 @@ describe('annotations source', () => {
 
 describe('doccano exports as doccano writes them', () => {
   const read = async (files: Record<string, string>, args = '') => {
-    const dir = tempProject({ ...files, 'r.ftr': `source a = annotations "ann/*.jsonl"${args}\nexport a | write "out/a.jsonl"\n` });
+    const dir = tempProject({ ...files, 'r.ftr': `source a = annotations "ann/*.jsonl"${args}\nexport a | write "out/a.jsonl" shuffle: false\n` });
     const r = await runJson(join(dir, 'r.ftr'));
     const rows = r.code === 0 ? readJsonl(join(dir, 'out', 'a.jsonl')) : [];
     return { r, rows, dir, cell: r.cells.get('a') };

@@ -41,7 +41,7 @@ describe('bias ops in a recipe', () => {
     const file = project(`cell tagged = raw | bias_detect text dims: [gender, age]
 cell report = tagged | bias_report label: label positive: pos min_support: 5
 cell weighted = report | reweigh gender label positive: pos
-export weighted | write "out/"`);
+export weighted | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
 
@@ -77,8 +77,8 @@ export weighted | write "out/"`);
 cell balanced = tagged | resample gender label
 cell cf = raw | counterfactual text only_swapped
 cell parts = balanced | split 50% 50% group: parent
-export cf | write "out/"
-export parts | write "out/"`);
+export cf | write "out/" shuffle: false
+export parts | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const balanced = cells.get('balanced')!;
@@ -114,7 +114,7 @@ export parts | write "out/"`);
 
   it('lexicons from the recipe: a record and a file', async () => {
     const file = project(`cell tagged = raw | bias_detect text dims: [gender, disability, occupation] names: false lexicon: { female: [gal], disability: { wheelchair_user: ["wheelchair user"] } } lexicon_file: "lex.json"
-export tagged | write "out/"`);
+export tagged | write "out/" shuffle: false`);
     writeFileSync(join(file, '..', 'lex.json'), JSON.stringify({ occupation: { trades: ['mechanic', 'bike'] } }));
     const { code } = await runJson(file);
     expect(code).toBe(0);

@@ -111,7 +111,7 @@ describe('dedupe in a recipe', () => {
   ];
   const project = (call: string) =>
     tempProject({
-      'r.ftr': `recipe d\nseed 1\nsource docs = jsonl "data.jsonl"\ncell u = docs | ${call}\nexport u | write "out/"\n`,
+      'r.ftr': `recipe d\nseed 1\nsource docs = jsonl "data.jsonl"\ncell u = docs | ${call}\nexport u | write "out/" shuffle: false\n`,
       'data.jsonl': data.map((r) => JSON.stringify(r)).join('\n') + '\n',
     });
 

@@ -110,7 +110,7 @@ source rows = jsonl "data/rows.jsonl"
 source ref = jsonl "data/ref.jsonl"
 cell self = rows | gibberish
 cell byref = rows | gibberish reference: ref max_perplexity: "p95"
-export self | write "out/"
+export self | write "out/" shuffle: false
 `,
       'data/rows.jsonl': data + '\n',
       'data/ref.jsonl': ENGLISH.map((t) => JSON.stringify({ text: t })).join('\n') + '\n',
