@@ -3,7 +3,7 @@
 // the Union sentences shipped in @stdlib datasets — all legitimate — plus seeded keyboard mashes
 // (the gibberish to find). Runs the `gibberish` op in-process (dist/) with its defaults and counts,
 // per source, what it drops: every drop of a real text is a false positive.
-//   node bench/correctness-gibberish.mjs [--json]
+//   node bench/correctness-gibberish.mjs [--thresholds] [--json]   (--thresholds: also with median+10mad)
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,7 +96,7 @@ async function run(real, junk, params) {
   return { real: real.length, mashes: junk.length, dropped: dropped.length, precision: dropped.length ? tp / dropped.length : null, recall: tp / junk.length, fp, fp_rate: fp / real.length, examples: dropped.filter((d) => !d.row.junk).slice(0, 5).map((d) => `${d.row.text} — ${d.detail}`) };
 }
 
-const settings = process.argv.includes('--thresholds') ? [{}, { max_perplexity: 'median+20mad' }] : [{}];
+const settings = process.argv.includes('--thresholds') ? [{}, { max_perplexity: 'median+10mad' }] : [{}];
 const results = [];
 let seed = 11;
 for (const s of settings) {
