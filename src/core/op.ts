@@ -157,8 +157,12 @@ export interface Reject {
   raw?: string;
 }
 
-/** A row read from an input (`line`: its 1-based line or record number, used for its id), or a reject. */
-export type ReadItem = { row: Row; line: number } | { reject: Reject };
+/**
+ * A row read from an input (`line`: its 1-based line or record number, used for its id), a reject,
+ * something passed over that is not a row (`skip: 'blank line'`: "3 blank lines skipped" in the
+ * cell's notes), or a fact about the file worth a note (`note`: said once per file, with how often).
+ */
+export type ReadItem = { row: Row; line: number } | { reject: Reject } | { skip: string } | { note: string };
 
 export interface SourceInput {
   /** stable label: the path relative to the recipe folder */
@@ -201,6 +205,11 @@ export interface GlobalOutput {
   /** a line shown under the cell (a summary, a report) */
   note(line: string): void;
   /**
+   * a number the op reports (or a record/list of them), at full precision: in the cell's --json
+   * event and its metrics.json. Every number a note prints should also be a metric.
+   */
+  metric?(name: string, value: MetricValue): void;
+  /**
    * a file the op wrote outside the cache (a tokenizer, a review queue): a cached run checks it
    * is still there and unchanged, and re-runs the step when it is not
    */
@@ -238,7 +247,12 @@ export interface GlobalImpl {
   run(input: RowSet, params: Params, ctx: OpContext, out: GlobalOutput, extra: Record<string, RowSet>): Promise<void>;
 }
 
+/** A machine-readable measurement: numbers (full precision), labels, and records or lists of them. */
+export type MetricValue = number | string | boolean | null | MetricValue[] | { [key: string]: MetricValue };
+
 export interface SinkResult {
+  /** measurements, as `GlobalOutput.metric` */
+  metrics?: Record<string, MetricValue>;
   /** `rows` absent for files that are not rows of the dataset (a dataset card) */
   files: { path: string; sha256: string; rows?: number }[];
   /** lines shown under the cell after the files written (a training report) */

@@ -57,8 +57,23 @@ export function inferColumns(records: Record<string, unknown>[]): Column[] {
 }
 
 /** The `id` and `source` columns every source row carries, then the op's own columns. */
+export { RENAMED_SOURCE } from '../core/row.js';
+import { RENAMED_SOURCE } from '../core/row.js';
+
+
 export function withProvenance(columns: Column[]): Column[] {
-  return [{ name: 'id', type: 'string' }, { name: 'source', type: 'string' }, ...columns.filter((c) => c.name !== 'id' && c.name !== 'source')];
+  const data = columns.filter((c) => c.name !== 'id').map((c) => (c.name === 'source' ? { ...c, name: RENAMED_SOURCE } : c));
+  return [{ name: 'id', type: 'string' }, { name: 'source', type: 'string' }, ...data.filter((c) => c.name !== 'source')];
+}
+
+/** Label values that mean "no answer" by convention (compared trimmed, ignoring case); blank is always missing. */
+export const MISSING_MARKERS = ['NA', 'N/A', 'null'];
+
+/** Is this label a missing value: blank, or one of `markers` (trimmed, case-insensitive)? Numbers never are. */
+export function isMissingLabel(v: unknown, markers: readonly string[] = MISSING_MARKERS): boolean {
+  if (typeof v !== 'string') return false;
+  const t = v.trim().toLowerCase();
+  return t === '' || markers.some((m) => m.trim().toLowerCase() === t);
 }
 
 export function stringColumns(columns: Column[]): string[] {

@@ -6,6 +6,7 @@
 import type { Row } from '../core/row.js';
 
 export type { Row };
+import type { MetricValue } from '../core/op.js';
 
 export type CellStatus = 'queued' | 'running' | 'cached' | 'done' | 'failed';
 
@@ -53,6 +54,10 @@ export interface CellEvent {
   notes?: string[];
   /** what the cell did that is probably a mistake: a step that removed every row, a column null in every row */
   warnings?: string[];
+  /** every number the cell's ops report, at full precision, by op (`name#2` for a second call) */
+  metrics?: Record<string, MetricValue>;
+  /** where those metrics were written (metrics.json, relative to the working directory) */
+  metricsFile?: string;
   /** failure message (already rendered, may span lines) */
   error?: string;
 }

@@ -4,7 +4,8 @@
  */
 import { join, relative, resolve } from 'node:path';
 import type { Graph, GraphCell, Step } from '../check/graph.js';
-import { Drop, OpError, type GlobalOutput, type PartsMode, type MapResult, type OpContext, type Params, type RowSet, type RunInfo } from '../core/op.js';
+import { RENAMED_SOURCE } from '../core/row.js';
+import { Drop, OpError, type GlobalOutput, type PartsMode, type MapResult, type MetricValue, type OpContext, type Params, type RowSet, type RunInfo } from '../core/op.js';
 import type { Listener, Row, RunEvent } from './events.js';
 import { keyOf, sha256 } from './hash.js';
 import { ftrVersion } from './lockfile.js';
@@ -38,6 +39,8 @@ export interface StageResult {
   rejects: ShardRef[];
   dropped: Record<string, number>;
   notes: string[];
+  /** what the stage's ops reported with `metric` (by op; by part when a global op ran per part) */
+  metrics?: Record<string, MetricValue>;
   files?: { path: string; sha256: string; rows?: number }[];
   /** sources: declared columns that were null or missing in every row read */
   nullColumns?: string[];
@@ -189,6 +192,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const rowsIn = input ? manifestRows(input) : undefined;
     const dropped: Record<string, number> = {};
     const notes: string[] = [];
+    const metrics: Record<string, MetricValue> = {};
     const rejects: ShardRef[] = [];
     const stageStates: CellState['stages'] = [];
     let allCached = true;
@@ -220,6 +224,12 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       for (const [reason, n] of Object.entries(result.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
       rejects.push(...result.rejects);
       notes.push(...result.notes);
+      // by op name; a second call of the same op in the cell is `name#2`
+      for (const [name, m] of Object.entries(result.metrics ?? {})) {
+        let k = name;
+        for (let n = 2; k in metrics; n++) k = `${name}#${n}`;
+        metrics[k] = m;
+      }
       funnel.push(...(result.funnel ?? [{ step: stage.steps[0].op.name, rows: manifestRows(result.output) }]));
       if (result.files) files.push(...result.files);
       if (result.nullColumns) nullColumns.push(...result.nullColumns);
@@ -255,6 +265,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const seen = runInfo.cells.findIndex((c) => c.name === cell.name);
     if (seen >= 0) runInfo.cells[seen] = runCellInfo;
     else runInfo.cells.push(runCellInfo);
+    const metricsFile = Object.keys(metrics).length ? await writeMetrics(cell.name, metrics) : undefined;
     const parts = cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, s]) => [p, s.reduce((n, x) => n + x.rows, 0)])) : undefined;
     emit({
       v: 1,
@@ -270,10 +281,28 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       preview: cellPreview,
       notes: notes.length ? notes : undefined,
       warnings: warnings.length ? warnings : undefined,
+      metrics: metricsFile ? metrics : undefined,
+      metricsFile,
       shards: work.computed + work.reused ? work : undefined,
       funnel,
     });
     return { manifest, cached: allCached };
+  }
+
+  /**
+   * The cell's metrics as `<cache>/metrics/<recipe id>/<cell>/metrics.json`, beside what the cache
+   * keeps of the cell (its state and outputs); written on cached runs too, so it always matches the
+   * last run. A file that cannot be written is a warning, not a failed cell.
+   */
+  async function writeMetrics(name: string, metrics: Record<string, MetricValue>): Promise<string | undefined> {
+    const path = join(store.root, 'metrics', recipeId(graph), name, 'metrics.json');
+    try {
+      await store.writeAtomic(path, JSON.stringify({ cell: name, metrics }, null, 2) + '\n');
+      return relative(process.cwd(), path);
+    } catch (e) {
+      emit({ v: 1, type: 'log', level: 'warn', cell: name, message: `could not write ${path}: ${describeIoError(e) ?? (e as Error).message}` });
+      return undefined;
+    }
   }
 
   function select(m: Manifest, part?: string): Manifest {
@@ -335,6 +364,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const ctx = context(cell, step, undefined);
     const shards: ShardRef[] = [];
     const rejects: ShardRef[] = [];
+    const notes: string[] = [];
     const dropped: Record<string, number> = {};
     const work = { computed: 0, reused: 0 };
     const subkeys: string[] = [];
@@ -344,10 +374,12 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       // each file is cached on its own, so adding a file to a glob reads only the new file
       const fileKey = keyOf({ v: preimage.v, ops: preimage.ops, code: preimage.code, cell: cell.name, shardRows, file: preimage.files![i] });
       subkeys.push(fileKey);
-      const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number>; present?: string[] }>(fileKey);
+      const hit = opts.noCache ? undefined : await store.getAction<{ shards: ShardRef[]; rejects: ShardRef[]; dropped: Record<string, number>; present?: string[]; notes?: string[] }>(fileKey);
       if (hit && hit.present && (await store.hasObjects([...hit.shards, ...hit.rejects]))) {
+        notes.push(...(hit.notes ?? []));
         shards.push(...hit.shards);
         rejects.push(...hit.rejects);
+        notes.push(...(hit.notes ?? []));
         addCounts(dropped, hit.dropped);
         for (const c of hit.present) present.add(c);
         rows += hit.shards.reduce((n, s) => n + s.rows, 0);
@@ -359,24 +391,45 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       const bad = new ShardWriter(store, shardRows);
       const fileDropped: Record<string, number> = {};
       const filePresent = new Set<string>();
+      const prov = { skipped: new Map<string, number>(), noted: new Map<string, number>(), dataIds: 0, renamed: 0 };
       for await (const item of op.source!.read(inp, step.params, ctx)) {
         if (signal.aborted) throw new InterruptedError();
+        if ('skip' in item) {
+          prov.skipped.set(item.skip, (prov.skipped.get(item.skip) ?? 0) + 1);
+          continue;
+        }
+        if ('note' in item) {
+          prov.noted.set(item.note, (prov.noted.get(item.note) ?? 0) + 1);
+          continue;
+        }
         if ('reject' in item) {
           const r = item.reject;
           await bad.add({ step: op.name, reason: r.reason, detail: r.detail, location: r.location ?? inp.label, raw: r.raw });
           fileDropped[r.reason] = (fileDropped[r.reason] ?? 0) + 1;
           continue;
         }
-        const { id, ...fields } = item.row;
+        // provenance never silently replaced: a data `source` is renamed, a data `id` is counted
+        const { id, source: dataSource, ...fields } = item.row;
+        if (dataSource !== undefined) {
+          fields[RENAMED_SOURCE] = dataSource;
+          prov.renamed++;
+        }
         for (const [k, v] of Object.entries(fields)) if (v !== null && v !== undefined && !filePresent.has(k)) filePresent.add(k);
-        await out.add({ id: id === undefined || id === null || id === '' ? `${inp.label}:${item.line}` : String(id), source: cell.name, ...fields });
+        const own = id === undefined || id === null || id === '';
+        if (!own) prov.dataIds++;
+        await out.add({ id: own ? `${inp.label}:${item.line}` : String(id), source: cell.name, ...fields });
         ctx.progress(++rows);
       }
+      const fileNotes = [...prov.skipped].map(([what, n]) => `${inp.label}: ${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'} skipped`);
+      for (const [what, n] of prov.noted) fileNotes.push(`${inp.label}: ${what}${n > 1 ? ` (${n.toLocaleString('en-US')} times)` : ''}`);
+      if (prov.dataIds) fileNotes.push(`${inp.label}: ${prov.dataIds.toLocaleString('en-US')} row id${prov.dataIds === 1 ? '' : 's'} taken from the data's \`id\` field (rows without one: file:line)`);
+      if (prov.renamed) fileNotes.push(`${inp.label}: the data's \`source\` field is renamed \`${RENAMED_SOURCE}\` (${prov.renamed.toLocaleString('en-US')} row${prov.renamed === 1 ? '' : 's'}): \`source\` holds the cell that read each row`);
+      notes.push(...fileNotes);
       // the cache key used the file's content hash from before the read: it must still hold
       if ((await store.fileHash(inp.path)) !== preimage.files![i].hash) {
         throw new OpError(`${inp.label} changed while it was being read — nothing from it was kept; run again when it is complete`);
       }
-      const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped, present: [...filePresent].sort() };
+      const entry = { shards: await out.close(), rejects: await bad.close(), dropped: fileDropped, present: [...filePresent].sort(), notes: fileNotes };
       await store.putAction(fileKey, entry);
       shards.push(...entry.shards);
       rejects.push(...entry.rejects);
@@ -386,7 +439,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     ctx.done();
     const declared = step.schema.columns.map((c) => c.name).filter((c) => c !== 'id' && c !== 'source');
     const nullColumns = rows ? declared.filter((c) => !present.has(c)) : [];
-    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes: [], work, subkeys, nullColumns };
+    return { preimage, output: { parts: { [MAIN_PART]: shards } }, rejects, dropped, notes, work, subkeys, nullColumns };
   }
 
   async function runMap(cell: GraphCell, stage: Stage, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
@@ -461,6 +514,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const bad = new ShardWriter(store, shardRows);
     const dropped: Record<string, number> = {};
     const notes: string[] = [];
+    const metrics: Record<string, MetricValue> = {};
     const files: { path: string; sha256: string }[] = [];
     const plan = partsPlan(op.global!.parts ?? 'each', input, step);
     if (plan.mode === 'all') for (const [p, shards] of Object.entries(input!.parts)) extra[`part:${p}`] = rowSet(store, shards);
@@ -491,6 +545,11 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
           // one op call per part: say which part a line is about
           notes.push(plan.groups.length > 1 ? `${group.part}: ${line}` : line);
         },
+        metric(name: string, value: MetricValue) {
+          // an op run once per part reports per part
+          if (plan.groups.length > 1 || group.part !== MAIN_PART) ((metrics[group.part] ??= {}) as Record<string, MetricValue>)[name] = value;
+          else metrics[name] = value;
+        },
         async wrote(abs: string) {
           files.push({ path: relative(cell.baseDir, abs), sha256: await store.fileHash(abs) });
         },
@@ -502,7 +561,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     for (const name of plan.outParts) output.parts[name] = writers.has(name) ? await writers.get(name)!.close() : [];
     const stray = [...writers.keys()].filter((p) => !plan.outParts.includes(p));
     if (stray.length) throw new Error(`${op.name} emitted rows to ${stray.map((p) => `\`${p}\``).join(', ')}, which the checker did not declare (parts: ${plan.outParts.join(', ')})`);
-    return { preimage, output, rejects: await bad.close(), dropped, notes, files: files.length ? files : undefined };
+    return { preimage, output, rejects: await bad.close(), dropped, notes, metrics: Object.keys(metrics).length ? { [op.name]: metrics } : undefined, files: files.length ? files : undefined };
   }
 
   async function runSink(cell: GraphCell, step: Step, preimage: StagePreimage, input: Manifest): Promise<StageResult> {
@@ -519,6 +578,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       rejects: [],
       dropped: {},
       notes: [...(res.notes ?? []), ...written.map((f) => `wrote ${f.path} (${f.rows === undefined ? '' : `${f.rows.toLocaleString('en-US')} rows, `}sha256 ${f.sha256.slice(0, 12)})`)],
+      metrics: res.metrics && Object.keys(res.metrics).length ? { [step.op.name]: res.metrics } : undefined,
       files: written,
     };
   }

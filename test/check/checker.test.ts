@@ -140,7 +140,7 @@ describe('values of op params', () => {
   it('wrong type (E0107)', () => {
     const d = check(HEAD + 'cell a = t | dedupe text fold: 3').only();
     expect([d.code, range(d), d.message, d.label]).toEqual(['E0107', '3:32-3:33', '`fold` must be true or false, found number 3', 'expected bool']);
-    expect(d.notes).toEqual(['fold: compare after NFKC, lowercasing and whitespace collapsing']);
+    expect(d.notes).toEqual(['fold: compare strings after NFKC, removing controls, lowercasing and making every whitespace run (newlines too) one space']);
     const w = check(HEAD + 'cell a = t | write out').only();
     expect([w.code, w.message]).toEqual(['E0107', '`path` must be a path in quotes, found name `out`']);
   });

@@ -17,6 +17,6 @@ describe('op reference', () => {
     const ops = JSON.parse(r.out) as { name: string; kind: string; params: { name: string; required: boolean }[] }[];
     expect(ops.map((o) => o.name).sort()).toEqual([...registry.keys()].sort());
     expect(ops.find((o) => o.name === 'split')).toMatchObject({ kind: 'global', params: expect.arrayContaining([expect.objectContaining({ name: 'ratios', required: false })]) });
-    expect((await ftr('ops')).out).toContain('dedupe  (global, v2)');
+    expect((await ftr('ops')).out).toContain('dedupe  (global, v3)');
   });
 });

@@ -306,6 +306,25 @@ export const annotate = defineOp({
       // notes
       if (cls.length) {
         const a = analysis;
+        out.metric?.('lf_analysis', {
+          rows: n,
+          coverage: a.coverage,
+          overlap: a.overlap,
+          conflict: a.conflict,
+          rules: Object.fromEntries(
+            cls.map((c, j) => [
+              c.rule.name,
+              {
+                polarity: a.polarities[j].map((x) => show(labelVals[x])),
+                coverage: a.lfCoverages[j],
+                overlaps: a.lfOverlaps[j],
+                conflicts: a.lfConflicts[j],
+                ...(a.correct ? { correct: a.correct[j], incorrect: a.incorrect![j], empirical_accuracy: a.correct[j] + a.incorrect![j] ? a.accuracies![j] : null } : {}),
+                ...(method === 'weighted' ? { weight: weights[j] } : {}),
+              },
+            ]),
+          ),
+        });
         out.note(`${m} rule${m === 1 ? '' : 's'} on ${int(n)} rows · coverage ${pct(a.coverage)} · overlap ${pct(a.overlap)} · conflict ${pct(a.conflict)}${guards.length ? ` · ${guards.length} guard${guards.length === 1 ? '' : 's'}` : ''}`);
         const head = ['rule', 'polarity', 'coverage', 'overlaps', 'conflicts'];
         if (a.correct) head.push('correct', 'incorrect', 'emp.acc');
@@ -322,7 +341,9 @@ export const annotate = defineOp({
         const labeled = [...counts].filter(([key]) => !key.startsWith('(')).reduce((s, [, v]) => s + v, 0);
         out.note(`${method}: ${int(labeled)} of ${int(n)} rows labeled — ${[...counts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).map(([key, v]) => `${key} ${int(v)}`).join(' · ')}`);
         if (ds) out.note(`dawid_skene ${ds.converged ? `converged in ${ds.iterations} rounds` : `stopped after ${ds.iterations} rounds (not converged)`} · priors ${labelVals.map((v, c) => `${show(v)} ${num(ds.priors[c])}`).join(' · ')} · differs from majority vote on ${int(differMV)} rows (where majority vote gives a label)`);
+        out.metric?.('labeled', Object.fromEntries(counts));
         if (goldCol !== undefined) {
+          out.metric?.('gold', { rows: correct.known, accuracy: correct.known ? correct.method / correct.known : null, majority_accuracy: correct.known ? correct.majority / correct.known : null });
           out.note(`gold (${goldCol}): ${int(correct.known)} rows · accuracy ${method} ${correct.known ? num(correct.method / correct.known) : '-'}${method !== 'majority' ? ` · majority ${correct.known ? num(correct.majority / correct.known) : '-'}` : ''} (unlabeled rows count as wrong)`);
           if (goldExtra.size) out.note(`gold labels no rule produces: ${[...goldExtra.keys()].join(', ')}`);
         }

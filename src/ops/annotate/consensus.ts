@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { didYouMean } from '../../parser/suggest.js';
 import { writeAtomic } from '../export/output.js';
-import { defineOp, type Column, type Row } from '../types.js';
+import { defineOp, type Column, type MetricValue, type Row } from '../types.js';
+import { isMissingLabel, MISSING_MARKERS } from '../common.js';
 import { alphaBand, cohenKappa, contingency, countsOf, fleissKappa, kappaBand, krippendorffAlpha, spanKey, spanScore, type AlphaLevel, type Span } from './agreement.js';
 import { dawidSkene, logOddsWeight, plurality, type Decision, type Vote } from './aggregate.js';
 import { EXPORT_EXTENSION, EXPORT_FORMATS, taskWriter, type AnnSpan, type ExportFormat, type Task } from './formats.js';
@@ -48,8 +49,11 @@ function modalLabel(votes: Vote[], annotator: number): number {
   return best;
 }
 
-/** Agreement metrics as note lines: overall, per label, per annotator (and annotator pair), spans. */
-export function agreementNotes(a: AgreementInput): string[] {
+/** A metric value: NaN and ±∞ (undefined statistics) become null. */
+const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Agreement metrics as note lines (and, at full precision, into `metrics`): overall, per label, per annotator (and annotator pair), spans. */
+export function agreementNotes(a: AgreementInput, metrics: Record<string, MetricValue> = {}): string[] {
   const notes: string[] = [];
   const k = a.labels.length;
   const multi = a.items.filter((it) => it.votes.length >= 2);
@@ -76,6 +80,12 @@ export function agreementNotes(a: AgreementInput): string[] {
       `agreement on ${int(a.items.length)} items (${int(multi.length)} with ≥ 2 labels): observed ${pct(observed)}` +
         (fleiss ? ` · Fleiss κ ${num(fleiss.kappa)} (${kappaBand(fleiss.kappa)}; ${int(fleissItems.length)} items × ${mStar} ratings${fleissItems.length < multi.length ? `, ${int(multi.length - fleissItems.length)} with another count left out` : ''})` : ''),
     );
+    metrics.items = a.items.length;
+    metrics.items_with_2_labels = multi.length;
+    metrics.observed_agreement = fin(observed);
+    if (fleiss) metrics.fleiss_kappa = { kappa: fin(fleiss.kappa), items: fleissItems.length, ratings: mStar!, per_label: Object.fromEntries(a.labels.map((l, j) => [show(l), fin(fleiss.perCategory[j])])) };
+    metrics.krippendorff_alpha = Object.fromEntries(alphas.map(([lv, r]) => [lv, fin(r.alpha)]));
+    metrics.pairable_values = alphas[0][1].pairable;
     notes.push(`Krippendorff α: ${alphas.map(([lv, r]) => `${lv} ${num(r.alpha)} (${alphaBand(r.alpha)})`).join(' · ')} · ${num(alphas[0][1].pairable, 0)} pairable values`);
 
     // one pass over the items: each annotator's label per item, pair tables, per-annotator counts
@@ -128,8 +138,15 @@ export function agreementNotes(a: AgreementInput): string[] {
         nK++;
       }
       const agree = t.reduce((s, row, j) => s + row[j], 0);
+      ((metrics.cohen_kappa ??= {}) as Record<string, MetricValue>)[`${a.annotators[Math.floor(key / ann)]} × ${a.annotators[key % ann]}`] = {
+        items: n,
+        agreement: agree / n,
+        kappa: fin(kap),
+        ...(weighted ? { kappa_linear: fin(cohenKappa(t, 'linear')), kappa_quadratic: fin(cohenKappa(t, 'quadratic')) } : {}),
+      };
       pairs.push([`${a.annotators[Math.floor(key / ann)]} × ${a.annotators[key % ann]}`, int(n), pct(agree / n), num(kap), ...(weighted ? [num(cohenKappa(t, 'linear')), num(cohenKappa(t, 'quadratic'))] : [])]);
     }
+    if (nK) metrics.mean_cohen_kappa = sumK / nK;
     if (pairs.length) {
       notes.push(`Cohen's κ per annotator pair${pairs.length > 1 ? ` (mean ${num(nK ? sumK / nK : NaN)}, Light's κ)` : ''}${weighted ? '; weighted κ over the label order' : ''}:`);
       pairs.sort((p, q) => (p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : 0));
@@ -248,12 +265,12 @@ export function spanConsensus(spans: Map<number, AnnSpan[]>): { kept: AnnSpan[];
 
 export const consensus = defineOp({
   name: 'consensus',
-  version: 1,
+  version: 2,
   kind: 'global',
   summary: 'one label per item from several annotators (majority, weighted, Dawid–Skene), with agreement metrics and QA gates routing doubtful items to a review file',
   doc: [
     '`consensus` reads annotation rows (from `annotations`: item, annotator, label, spans) and emits one row per item: `label` (`column:` renames), `label_confidence` (vote share; weighted: softmax of log-odds scores; dawid_skene: posterior), `label_method`, `label_votes` { annotator: label }, `annotators`, `agreement` (share of the item\'s votes for its top label; for spans the mean pairwise span F1) and, for span annotations, `spans` kept by more than half of the item\'s annotators. `method:` majority (a tie gives no label), weighted (annotator weight log((k−1)p/(1−p)) from accuracy p on `gold` items; 1 without gold) or dawid_skene (EM with per-annotator confusion matrices, missing answers left out; `max_iter`, `tol`, `smoothing`).',
-    'An annotator who labels an item twice casts two votes (Dawid & Skene\'s repeated observations); pairwise κ takes their most frequent label. With `items: cell` the consensus is joined onto that cell\'s rows by `key` (default id): annotations of unknown items are dropped with reason "unknown item", naming their file:line, and span annotations made on a text that differs from the item\'s (say, normalized after export) with reason "text differs from item"; items nobody annotated stay, unlabeled. `labels: [a, b]` drops annotations with other labels ("label not declared").',
+    'An annotator who labels an item twice casts two votes (Dawid & Skene\'s repeated observations); pairwise κ takes their most frequent label. With `items: cell` the consensus is joined onto that cell\'s rows by `key` (default id): annotations of unknown items are dropped with reason "unknown item", naming their file:line, and span annotations made on a text that differs from the item\'s (say, normalized after export) with reason "text differs from item"; items nobody annotated stay, unlabeled. `labels: [a, b]` drops annotations with other labels ("label not declared"). Labels that are blank or a missing-value marker (`missing`, default NA, N/A, null; trimmed, any case) are not categories: those annotations are dropped with reason "missing label". When some labels are numbers and others are not, the notes say that ordinal, interval and ratio α are left out, and which labels are not numbers.',
     'Notes: observed agreement; Fleiss\' κ (on the items with the most common number of ratings) with per-label κ_j; Krippendorff\'s α nominal — and ordinal, interval and ratio when labels are numbers (ordinal also with `order: [low, mid, high]`) — missing ratings allowed; Cohen\'s κ for every annotator pair (linear and quadratic weighted when ordered) and their mean; per annotator: items, agreement with the final label, κ against it, accuracy on gold; exact-match span F1 overall, per label and per pair; Landis–Koch and Krippendorff interpretation bands. Annotators with a single rating are flagged.',
     'QA gates: items with fewer than `min_annotators`, a tie, `agreement` below `min_agreement` or confidence below `min_confidence` are not emitted: they are dropped with reason "review" and why, and written to `review:` (a file, or a folder for <cell>_review) in `review_format` (label_studio, prodigy, doccano, argilla, csv, jsonl) with each annotator\'s answer, for adjudication. A cached run checks the file is still there and unchanged and writes it again when it is not (the dropped items are also in `ftr rejects`, reason review).',
   ].join(' '),
@@ -266,6 +283,7 @@ export const consensus = defineOp({
     { name: 'text', type: { kind: 'column' }, doc: 'column of the annotated text, carried to the output and review file (default: text, when present)' },
     { name: 'gold', type: { kind: 'column' }, doc: 'column of known labels (gold / honeypot items): annotator accuracy and weights' },
     { name: 'labels', type: { kind: 'list', of: { kind: 'any' } }, doc: 'declared label set: other labels are dropped with reason "label not declared"' },
+    { name: 'missing', type: { kind: 'list', of: { kind: 'string' } }, default: MISSING_MARKERS, doc: 'labels that mean "no answer" (trimmed, any case; blank always is): such votes are left out, with reason "missing label" — `missing: []` keeps them as categories' },
     { name: 'order', type: { kind: 'list', of: { kind: 'any' } }, doc: 'label order for ordinal α and weighted κ (numbers are ordered already)' },
     { name: 'items', type: { kind: 'dataset' }, doc: 'cell of the items annotated: the consensus is joined onto its rows' },
     { name: 'key', type: { kind: 'string' }, default: 'id', doc: 'column of `items` holding the item id' },
@@ -351,8 +369,12 @@ export const consensus = defineOp({
           await out.drop(row, 'unknown item', `item ${JSON.stringify(String(item))} (annotation ${id}) is not in \`${params.items as string}\` (by ${keyCol})`);
           continue;
         }
-        const l = typeof label === 'string' || typeof label === 'number' ? label : null;
         const spans = spansCol && Array.isArray(row[spansCol]) ? (row[spansCol] as AnnSpan[]) : null;
+        if (isMissingLabel(label, params.missing as string[]) && !spans?.length) {
+          await out.drop(row, 'missing label', `annotation ${id} of item ${String(item)}: ${JSON.stringify(label)} is a missing-value marker (\`missing\`), not a category`);
+          continue;
+        }
+        const l = (typeof label === 'string' || typeof label === 'number') && !isMissingLabel(label, params.missing as string[]) ? label : null;
         const annText = typeof row[textCol] === 'string' ? (row[textCol] as string) : null;
         const itemText = extra.items ? itemRows.get(String(item))![textCol] : undefined;
         if (spans?.length && annText !== null && typeof itemText === 'string' && itemText !== annText) {
@@ -385,6 +407,12 @@ export const consensus = defineOp({
       const order = params.order as Label[] | undefined;
       let ordered = false;
       const numeric = k > 0 && labels.every((l) => typeof l === 'number' || (l !== '' && Number.isFinite(Number(l))));
+      // say why a metric is not computed, never leave it out silently
+      const numberLike = labels.filter((l) => typeof l === 'number' || (l !== '' && Number.isFinite(Number(l))));
+      if (!numeric && numberLike.length && !order) {
+        const others = labels.filter((l) => !numberLike.includes(l));
+        out.note(`ordinal, interval and ratio α left out: ${numberLike.length} label${numberLike.length === 1 ? ' is a number' : 's are numbers'} but ${others.slice(0, 5).map(show).join(', ')}${others.length > 5 ? ', …' : ''} ${others.length === 1 ? 'is' : 'are'} not (add them to \`missing\` if they mean "no answer", or give \`order\`)`);
+      }
       if (order) {
         const ok = labels.every((l) => order.some((o) => labelKey(o) === labelKey(l)));
         if (ok) {
@@ -543,7 +571,13 @@ export const consensus = defineOp({
         const differ = items.filter((_, i) => mv[i] >= 0 && ds.labels[i] >= 0 && mv[i] !== ds.labels[i]).length;
         out.note(`dawid_skene vs majority vote: differ on ${int(differ)} items · estimated annotator accuracy ${annNames.map((n, w) => `${n} ${num(ds.priors.reduce((s, p, j) => s + p * ds.errors[w][j][j], 0))}`).join(' · ')}`);
       }
-      for (const l of agreementNotes({ items, labels, annotators: annNames, final, ordered, numeric })) out.note(l);
+      const agreement: Record<string, MetricValue> = {};
+      for (const l of agreementNotes({ items, labels, annotators: annNames, final, ordered, numeric }, agreement)) out.note(l);
+      out.metric?.('agreement', agreement);
+      out.metric?.('items', items.length);
+      out.metric?.('annotations', anns.length);
+      out.metric?.('to_review', review.length);
+      if (finalCounts.size) out.metric?.('labels', Object.fromEntries(finalCounts));
     },
   },
 });

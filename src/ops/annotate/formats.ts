@@ -5,6 +5,7 @@
  * spans; writing turns rows into review tasks. Offsets are Unicode code points, end-exclusive, on
  * both sides (what these tools store); `offsets: utf16` converts files made by JS tools on import.
  */
+import { createHash } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { getPath } from '../common.js';
 import { codePointIndex, cpLength, utf16Index } from './rules.js';
@@ -51,6 +52,8 @@ export interface ParseOptions {
 export interface Parsed {
   annotations: RawAnnotation[];
   rejects: { reason: string; detail?: string }[];
+  /** what was read differently or left out, for the cell's notes (said once per file, with a count) */
+  notes?: string[];
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -65,18 +68,33 @@ const pick = (rec: unknown, path: (string | number)[] | undefined, ...fallbacks:
 const asLabel = (v: unknown): Label | undefined => (typeof v === 'string' || typeof v === 'number' ? v : undefined);
 const firstString = (o: unknown): string | null => (isObj(o) ? ((Object.values(o).find((v) => typeof v === 'string') as string | undefined) ?? null) : null);
 
-/** Guess a file's format from its extension and first record. */
+/**
+ * The tools that could have written a record, judged by the fields each one writes: Label Studio
+ * `annotations`/`completions` (or `data` + `predictions`); Argilla `fields` + `responses`/
+ * `suggestions` or flattened `q.responses`; Prodigy its `_input_hash`/`_task_hash`/`answer`;
+ * Label Studio JSON-MIN `annotator` + `annotation_id`/`lead_time`; doccano `text` with a list
+ * `label`, `labels`, `entities`, `relations` or `cats`; Prodigy (without hashes, as ftr's review
+ * export) `text` with a string `label`, `accept` or `spans`. A record with only `text` and `meta`
+ * (both tools write those) matches both. Several matches, or none: the caller must not guess.
+ */
+export function formatCandidates(ext: string, first: unknown): ImportFormat[] {
+  if (ext === '.csv' || ext === '.tsv') return ['csv'];
+  if (!isObj(first)) return [];
+  if ('annotations' in first || 'completions' in first || ('predictions' in first && 'data' in first)) return ['label_studio'];
+  if ('fields' in first && ('responses' in first || 'suggestions' in first)) return ['argilla'];
+  if (Object.keys(first).some((k) => /\.responses$/.test(k))) return ['argilla'];
+  if ('_input_hash' in first || '_task_hash' in first || 'answer' in first) return ['prodigy'];
+  if ('annotator' in first && ('annotation_id' in first || 'lead_time' in first)) return ['label_studio_min'];
+  if ('text' in first && (Array.isArray(first.label) || ['labels', 'entities', 'relations', 'cats'].some((k) => k in first))) return ['doccano'];
+  if ('text' in first && ('accept' in first || 'spans' in first || 'label' in first)) return ['prodigy'];
+  if ('text' in first && isObj(first.meta)) return ['doccano', 'prodigy'];
+  return [];
+}
+
+/** The one tool that wrote a record, when its fields say so (see `formatCandidates`). */
 export function detectFormat(ext: string, first: unknown): ImportFormat | undefined {
-  if (ext === '.csv' || ext === '.tsv') return 'csv';
-  if (!isObj(first)) return undefined;
-  if ('annotations' in first || 'completions' in first || ('predictions' in first && 'data' in first)) return 'label_studio';
-  if ('fields' in first && ('responses' in first || 'suggestions' in first)) return 'argilla';
-  if (Object.keys(first).some((k) => /\.responses$/.test(k))) return 'argilla';
-  if ('_input_hash' in first || '_task_hash' in first || 'answer' in first) return 'prodigy';
-  if ('annotator' in first && ('annotation_id' in first || 'lead_time' in first)) return 'label_studio_min';
-  if ('text' in first && isObj(first.meta) && !('id' in first)) return 'prodigy';
-  if ('text' in first && ('label' in first || 'labels' in first || 'entities' in first)) return 'doccano';
-  return undefined;
+  const c = formatCandidates(ext, first);
+  return c.length === 1 ? c[0] : undefined;
 }
 
 export function parseRecord(format: ImportFormat, rec: unknown, o: ParseOptions): Parsed {
@@ -186,8 +204,18 @@ function prodigy(rec: Record<string, unknown>, o: ParseOptions): Parsed {
   return { annotations: (labels.length ? labels : [null]).map((l) => ({ item, annotator: who, label: l, spans, text })), rejects: [] };
 }
 
+/** A stable item id from the text (no `id` in the record): the same text always gets the same id. */
+export function contentItemId(text: string): string {
+  return `text:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
+
 function doccano(rec: Record<string, unknown>, o: ParseOptions): Parsed {
-  const item = pick(rec, o.item, ['id']);
+  const notes: string[] = [];
+  let item = pick(rec, o.item, ['id']);
+  if (item === null && !o.item && typeof rec.text === 'string') {
+    item = contentItemId(rec.text);
+    notes.push('records without an `id`: item id derived from the text (`text:` + 16 hex digits of its sha256; set `item:` to use a field)');
+  }
   const who = pick(rec, o.annotator, ['user'], ['annotator']) ?? o.fileStem;
   const text = typeof rec.text === 'string' ? rec.text : null;
   const raw = rec.label ?? rec.labels ?? rec.cats;
@@ -197,9 +225,16 @@ function doccano(rec: Record<string, unknown>, o: ParseOptions): Parsed {
     if (asLabel(x) !== undefined) labels.push(x as Label);
     else if (Array.isArray(x) && x.length >= 3) spans.push({ start: x[0] as number, end: x[1] as number, label: String(x[2]) });
   }
-  if (Array.isArray(rec.entities)) for (const e of rec.entities) if (isObj(e)) spans.push({ start: e.start_offset as number, end: e.end_offset as number, label: String(e.label) });
-  if (!labels.length && !spans.length) return { annotations: [], rejects: [{ reason: 'not annotated', detail: 'no label or entities (doccano exports unlabeled documents too)' }] };
-  return { annotations: (labels.length ? labels : [null]).map((l) => ({ item, annotator: who, label: l, spans: spans.length ? spans : null, text })), rejects: [] };
+  // entities: objects {start_offset, end_offset, label} (sequence labeling) or [start, end, label] lists
+  if (Array.isArray(rec.entities)) {
+    for (const e of rec.entities) {
+      if (isObj(e)) spans.push({ start: e.start_offset as number, end: e.end_offset as number, label: String(e.label) });
+      else if (Array.isArray(e) && e.length >= 3) spans.push({ start: e[0] as number, end: e[1] as number, label: String(e[2]) });
+    }
+  }
+  if (Array.isArray(rec.relations)) for (let k = 0; k < rec.relations.length; k++) notes.push('a doccano relation not imported (relations are not read; labels and entity spans are)');
+  if (!labels.length && !spans.length) return { annotations: [], rejects: [{ reason: 'not annotated', detail: 'no label or entities (doccano exports unlabeled documents too)' }], notes };
+  return { annotations: (labels.length ? labels : [null]).map((l) => ({ item, annotator: who, label: l, spans: spans.length ? spans : null, text })), rejects: [], notes };
 }
 
 /** Argilla: v2 `{fields, responses: {q: [{value, user_id, status}]}, suggestions: {q: {value, agent}}}`, v1 `responses: [{user_id, status, values: {q: {value}}}]`, or flattened `q.responses`. */

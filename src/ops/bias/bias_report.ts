@@ -1,5 +1,5 @@
 import { requireColumns } from '../common.js';
-import { defineOp } from '../types.js';
+import { defineOp, type MetricValue } from '../types.js';
 import { BUILTIN_DIMS } from './lexicons/index.js';
 import { Cells, diversity, fmt, fmtInt, groupOf, isDemographic, labelOf, pct, rateLines, representation, table } from './metrics.js';
 import { positiveOf } from './reweigh.js';
@@ -9,12 +9,12 @@ export const AUTO_DIMS = [...BUILTIN_DIMS, 'custom'];
 
 export const bias_report = defineOp({
   name: 'bias_report',
-  version: 1,
+  version: 2,
   kind: 'global',
   summary: 'representation, label rates, parity (SPD, disparate impact, four-fifths rule) per group, and source diversity, as tables in the notes',
   doc: [
     '`bias_report label: label` after `bias_detect` reports, for each group column (`by`, default the bias_detect dimensions present): rows per group and share, rows mentioning each group (list columns), and the representation of the demographic groups against a uniform target (ratio share/target, total variation ½Σ|p−t|, KL(p‖t) in nats, max/min count).',
-    'A list value counts as one group: [] → `none`, one group → that group, several → `mixed`; `none` and `mixed` are shown but never the default reference and never flagged. With `label`: the rate of `positive` (or of every label) per group, the statistical parity difference SPD = P(y|g) − P(y|ref) and disparate impact DI = P(y|g) / P(y|ref) against a reference group (`reference`, default the most frequent), flagging DI < 0.8 (the four-fifths rule; `threshold`) and DI > 1/0.8 (the reference is then the group below four-fifths); demographic parity difference (max − min rate) and ratio (min/max).',
+    'A list value counts as one group: [] → `none`, one group → that group, several → `mixed`; `none` and `mixed` are shown but never the default reference and never flagged. With `label`: the rate of `positive` (or of every label) per group, the statistical parity difference SPD = P(y|g) − P(y|ref) and disparate impact DI = P(y|g) / P(y|ref) against a reference group (`reference`, default the most frequent), flagging DI < 0.8 (the four-fifths rule; `threshold`) and DI > 1/0.8 (the reference is then the group below four-fifths) only when the group and the reference both have at least `min_support` rows (default 10; smaller groups are listed as not judged); each rate with its 95% Wilson score interval; demographic parity difference (max − min rate) and ratio (min/max).',
     'Source diversity of the `source` column (default: `source` when the input has it): Shannon entropy H in bits, normalized H/log K, effective number exp(H), Gini–Simpson 1 − Σp², inverse Simpson 1/Σp² and max/min, with the largest sources. Rows pass through unchanged.',
   ].join(' '),
   params: [
@@ -25,6 +25,7 @@ export const bias_report = defineOp({
     { name: 'threshold', type: { kind: 'number', min: 0, max: 1 }, default: 0.8, doc: 'flag disparate impact below this (the four-fifths rule)' },
     { name: 'source', type: { kind: 'column' }, doc: 'column whose diversity is measured (default: `source` when present)' },
     { name: 'limit', type: { kind: 'count', min: 1 }, default: 10, doc: 'largest sources and labels shown' },
+    { name: 'min_support', type: { kind: 'count', min: 1 }, default: 10, doc: 'rows a group (and the reference) needs before a disparate-impact flag is raised; smaller groups are shown but not judged' },
   ],
   describe: (p) => `bias_report${p.by ? ` by ${(p.by as string[]).join(', ')}` : ''}${p.label ? ` × ${p.label as string}` : ''}`,
   schema(ctx) {
@@ -79,8 +80,10 @@ export const bias_report = defineOp({
         }
         for (const l of representationLines(c, cells[k], isList[k] ? mentions[k] : undefined)) out.note(l);
         if (label) {
-          const opts = { groupCol: c, labelCol: label, positive: positiveOf(params.positive), reference: params.reference as string | undefined, threshold: params.threshold as number, limit };
-          for (const l of rateLines(opts, cells[k])) out.note(l);
+          const opts = { groupCol: c, labelCol: label, positive: positiveOf(params.positive), reference: params.reference as string | undefined, threshold: params.threshold as number, limit, minSupport: params.min_support as number };
+          const m: Record<string, MetricValue> = {};
+          for (const l of rateLines(opts, cells[k], undefined, m)) out.note(l);
+          out.metric?.(`rates:${c}`, m);
         }
       });
       if (source) for (const l of sourceLines(source, sources, limit)) out.note(l);

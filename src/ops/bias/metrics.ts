@@ -5,6 +5,7 @@
  * Groups: a list column (what `bias_detect` writes) gives one group per row: [] → `none`,
  * [g] → g, several → `mixed`. Any other value is its own group (missing → `none`).
  */
+import type { MetricValue } from '../types.js';
 
 export const NONE = 'none';
 export const MIXED = 'mixed';
@@ -163,6 +164,22 @@ export function parity(rate: number, refRate: number): { spd: number; di: number
   return { spd: rate - refRate, di: refRate === 0 ? (rate === 0 ? 1 : Infinity) : rate / refRate };
 }
 
+/**
+ * Wilson score interval for a rate k/n (95% by default): unlike the normal approximation it stays
+ * inside [0, 1] and is honest for small n (1 of 1 → 0.21…1, not 1…1).
+ */
+export function wilson(k: number, n: number, z = 1.959963984540054): [number, number] {
+  if (n <= 0) return [NaN, NaN];
+  const p = k / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+const ci = ([lo, hi]: [number, number]): string => (Number.isNaN(lo) ? '-' : `${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%`);
+const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
 /** The four-fifths rule, both ways: DI below the threshold, or above its inverse (the reference is the one below). */
 export function diFlag(di: number, threshold: number): string {
   if (!Number.isFinite(di)) return di > 0 ? `⚠ DI > ${fmt(1 / threshold, 2)}` : '';
@@ -208,13 +225,26 @@ export function table(rows: string[][]): string[] {
  * for that label; unset: rates of the most frequent labels (at most `limit`) and the worst DI.
  */
 export function rateLines(
-  opts: { groupCol: string; labelCol: string; positive?: string; reference?: string; threshold: number; limit?: number },
+  opts: { groupCol: string; labelCol: string; positive?: string; reference?: string; threshold: number; limit?: number; minSupport?: number },
   before: Cells,
   after?: Cells,
+  metrics?: Record<string, MetricValue>,
 ): string[] {
   const ref = pickReference(before, opts.reference);
   if (!ref) return [];
   const out: string[] = [];
+  // a disparate-impact flag needs enough rows in the group and in the reference to mean anything
+  const minSupport = opts.minSupport ?? 1;
+  const supported = (g: string) => (after ?? before).groupTotal(g) >= minSupport && (after ?? before).groupTotal(ref.group) >= minSupport;
+  const small: string[] = [];
+  const rateMetrics = (c: Cells, y: string) =>
+    Object.fromEntries(
+      c.groups.map((g) => {
+        const [lo, hi] = wilson(c.get(g, y), c.groupTotal(g));
+        const pr = parity(c.rate(g, y), c.rate(ref.group, y));
+        return [g, { rows: c.groupTotal(g), count: c.get(g, y), rate: num(c.rate(g, y)), ci95: [num(lo), num(hi)], spd: num(pr.spd), di: num(pr.di), flagged: g !== ref.group && isDemographic(g) && supported(g) && diFlag(pr.di, opts.threshold) !== '' }];
+      }),
+    );
   const groups = before.groups;
   const labels = opts.positive !== undefined ? [opts.positive] : before.labelsByCount().slice(0, opts.limit ?? 6);
   const more = opts.positive !== undefined ? 0 : before.labels.length - labels.length;
@@ -222,11 +252,22 @@ export function rateLines(
   if (opts.positive !== undefined) {
     const y = opts.positive;
     out.push(`${opts.groupCol} × ${opts.labelCol}: rate of ${opts.labelCol} = ${y} (reference: ${r}, ${ref.why}; ${after ? 'before → after' : 'four-fifths rule'}):`);
-    const head = after ? ['group', 'rows', 'rate', '→', 'SPD', '→', 'DI', '→', ''] : ['group', 'rows', y, 'rate', 'SPD', 'DI', ''];
+    if (metrics) {
+      metrics.reference = r;
+      metrics.label = y;
+      metrics.min_support = minSupport;
+      metrics.groups = rateMetrics(after ?? before, y);
+      if (after) metrics.groups_before = rateMetrics(before, y);
+    }
+    const head = after ? ['group', 'rows', 'rate', '→', 'SPD', '→', 'DI', '→', ''] : ['group', 'rows', y, 'rate', '95% CI', 'SPD', 'DI', ''];
     const body = groups.map((g) => {
       const b = parity(before.rate(g, y), before.rate(r, y));
-      const flag = g === r ? '(reference)' : isDemographic(g) ? diFlag((after ? parity(after.rate(g, y), after.rate(r, y)) : b).di, opts.threshold) : '';
-      if (!after) return [g, fmtInt(before.groupTotal(g)), fmtInt(before.get(g, y)), pct(before.rate(g, y)), signed(b.spd), fmt(b.di), flag];
+      let flag = g === r ? '(reference)' : isDemographic(g) ? diFlag((after ? parity(after.rate(g, y), after.rate(r, y)) : b).di, opts.threshold) : '';
+      if (flag.startsWith('⚠') && !supported(g)) {
+        small.push(g);
+        flag = `(n < ${minSupport}: not judged)`;
+      }
+      if (!after) return [g, fmtInt(before.groupTotal(g)), fmtInt(before.get(g, y)), pct(before.rate(g, y)), ci(wilson(before.get(g, y), before.groupTotal(g))), signed(b.spd), fmt(b.di), flag];
       const a = parity(after.rate(g, y), after.rate(r, y));
       return [g, fmtInt(before.groupTotal(g)), pct(before.rate(g, y)), pct(after.rate(g, y)), signed(b.spd), signed(a.spd), fmt(b.di), fmt(a.di), flag];
     });
@@ -236,6 +277,8 @@ export function rateLines(
       const ga = parityGap(after, y);
       out.push(`parity (${y}): max−min rate ${fmt(gb.diff)} → ${fmt(ga.diff)} · min/max ${fmt(gb.ratio)} → ${fmt(ga.ratio)}`);
     } else out.push(`parity (${y}): max−min rate ${fmt(gb.diff)} · min/max ${fmt(gb.ratio)}${gb.ratio < opts.threshold ? ` ⚠ below ${opts.threshold}` : ''}`);
+    if (small.length) out.push(`not judged by the four-fifths rule (fewer than ${minSupport} rows in the group or the reference; \`min_support\`): ${small.join(', ')}`);
+    if (metrics) metrics.parity = { max_minus_min: num(gb.diff), min_over_max: num(gb.ratio) };
     return out;
   }
   out.push(`${opts.groupCol} × ${opts.labelCol}: label rates per group (reference: ${r}, ${ref.why}${after ? '; before → after' : ''}):`);
@@ -243,10 +286,20 @@ export function rateLines(
   const body = groups.map((g) => [g, fmtInt(before.groupTotal(g)), ...labels.flatMap((y) => (after ? [pct(before.rate(g, y)), pct(after.rate(g, y))] : [pct(before.rate(g, y))]))]);
   out.push(...table([head, ...body]));
   if (more > 0) out.push(`… ${more} more label${more === 1 ? '' : 's'}`);
+  if (metrics) {
+    metrics.reference = r;
+    metrics.min_support = minSupport;
+    metrics.labels = Object.fromEntries(before.labels.map((y) => [y, { groups: rateMetrics(after ?? before, y), parity: { max_minus_min: num(parityGap(after ?? before, y).diff), min_over_max: num(parityGap(after ?? before, y).ratio) } }]));
+  }
   // per label: the demographic parity gap and the groups below four-fifths of the reference
   for (const y of labels) {
     const gb = parityGap(before, y);
-    const flagged = groups.filter((g) => g !== r && isDemographic(g) && diFlag(parity((after ?? before).rate(g, y), (after ?? before).rate(r, y)).di, opts.threshold));
+    const judged = (g: string) => {
+      const hit = g !== r && isDemographic(g) && diFlag(parity((after ?? before).rate(g, y), (after ?? before).rate(r, y)).di, opts.threshold) !== '';
+      if (hit && !supported(g) && !small.includes(g)) small.push(g);
+      return hit && supported(g);
+    };
+    const flagged = groups.filter(judged);
     const ga = after ? parityGap(after, y) : undefined;
     out.push(
       `parity (${y}): max−min rate ${fmt(gb.diff)}${ga ? ` → ${fmt(ga.diff)}` : ''} · min/max ${fmt(gb.ratio)}${ga ? ` → ${fmt(ga.ratio)}` : ''}` +
@@ -260,5 +313,6 @@ export function rateLines(
           : ''),
     );
   }
+  if (small.length) out.push(`not judged by the four-fifths rule (fewer than ${minSupport} rows in the group or the reference; \`min_support\`): ${small.join(', ')}`);
   return out;
 }

@@ -1,5 +1,5 @@
 import { prng } from '../../runtime/hash.js';
-import { APPLY_TO_PARAM, defineOp } from '../types.js';
+import { APPLY_TO_PARAM, defineOp, type MetricValue } from '../types.js';
 import { rootOf } from './counterfactual.js';
 import { Cells, fmtInt, groupOf, labelOf, rateLines, table } from './metrics.js';
 import { checkMitigation, MITIGATION_PARAMS, positiveOf } from './reweigh.js';
@@ -150,7 +150,9 @@ export const resample = defineOp({
       for (const l of table(rows)) out.note(l);
       if (unfilled.length) out.note(`no rows to copy in ${unfilled.slice(0, 8).join(', ')}${unfilled.length > 8 ? ', …' : ''}: ${unfilled.length === 1 ? 'that cell stays' : 'those cells stay'} empty`);
       const opts = { groupCol: group, labelCol: label, positive: positiveOf(params.positive), reference: params.reference as string | undefined, threshold: params.threshold as number };
-      for (const l of rateLines(opts, before, after)) out.note(l);
+      const rates: Record<string, MetricValue> = {};
+      for (const l of rateLines(opts, before, after, rates)) out.note(l);
+      out.metric?.('rates', rates);
     },
   },
 });

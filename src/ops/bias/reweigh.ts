@@ -1,5 +1,5 @@
 import { requireColumns } from '../common.js';
-import { defineOp, type ParamSpec, type Row, type SchemaContext } from '../types.js';
+import { defineOp, type ParamSpec, type Row, type SchemaContext, type MetricValue } from '../types.js';
 import { Cells, fmt, fmtInt, groupOf, labelOf, rateLines, reweighing, table } from './metrics.js';
 
 /** Params shared by the mitigation ops: which column is the group, which the label, and how parity is shown. */
@@ -83,7 +83,9 @@ export const reweigh = defineOp({
       const empty = before.groups.flatMap((g) => before.labels.filter((y) => !before.get(g, y)).map((y) => `${g}/${y}`));
       if (empty.length) out.note(`no rows in ${empty.slice(0, 8).join(', ')}${empty.length > 8 ? ', …' : ''}: weighting cannot give ${empty.length === 1 ? 'that group this label' : 'those groups these labels'}`);
       const opts = { groupCol: group, labelCol: label, positive: positiveOf(params.positive), reference: params.reference as string | undefined, threshold: params.threshold as number };
-      for (const l of rateLines(opts, before, after)) out.note(l);
+      const rates: Record<string, MetricValue> = {};
+      for (const l of rateLines(opts, before, after, rates)) out.note(l);
+      out.metric?.('rates', rates);
     },
   },
 });

@@ -245,6 +245,10 @@ export const decontaminate = defineOp({
         await out.drop(row, 'contaminated', `shares ${hit.len}-gram "${shown}"${where} with ${names[item.set]} (item ${item.label}; n = ${n})`);
       }
       const total = droppedPer.reduce((a, b) => a + b, 0);
+      out.metric?.('rows_checked', checked);
+      out.metric?.('dropped', total);
+      out.metric?.('dropped_per_set', Object.fromEntries(names.map((name, s) => [name, droppedPer[s]])));
+      out.metric?.('n', n);
       out.note(`${fmt(checked)} rows checked against ${names.length} eval set${names.length === 1 ? '' : 's'} (${n}-grams): ${fmt(total)} dropped`);
       for (const [s, name] of names.entries()) out.note(`  ${name}: ${fmt(droppedPer[s])} row${droppedPer[s] === 1 ? '' : 's'} dropped`);
     },

@@ -3,6 +3,7 @@ import { defineOp, type Row, type SchemaContext } from '../types.js';
 import { requireColumns } from '../common.js';
 import { normalizeText } from '../clean/normalize.js';
 import { KeyTable } from './minhash.js';
+import { canonicalJson } from '../../runtime/hash.js';
 
 type XXHash = Awaited<ReturnType<typeof xxhash>>;
 let xxhashApi: Promise<XXHash> | undefined;
@@ -15,14 +16,32 @@ export function loadXxhash(): Promise<XXHash> {
 export type KeepPolicy = 'first' | 'last' | 'longest' | 'highest';
 export const KEEP_POLICIES = ['first', 'last', 'longest', 'highest'] as const;
 
-/** The text two rows are compared on: chosen columns, optionally case/space/unicode-folded, NUL-separated. */
+/**
+ * What `fold` does to a string before exact comparison (the one place that says so; README `dedupe`):
+ * NFKC, control/zero-width characters removed, lowercased, and every whitespace run — spaces, tabs,
+ * newlines, blank lines — made one space, ends trimmed. `dedupe_near` simplifies further (its `fold`).
+ */
+export function foldExact(s: string): string {
+  return normalizeText(s, { form: 'nfkc', whitespace: false, lowercase: true, controls: true }).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * One column's compared value, tagged by type so values of different types never collide: a missing
+ * column, null, a string, a number/bool and a list/record each get their own prefix (the string
+ * "null" is not null, the string '{"k":1}' is not the record {"k":1}). Only strings are folded.
+ */
+export function typedValue(v: unknown, fold: boolean): string {
+  if (v === undefined) return 'u';
+  if (v === null) return 'z';
+  if (typeof v === 'string') return 's' + (fold ? foldExact(v) : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return 'n' + String(v);
+  return 'j' + canonicalJson(v);
+}
+
+/** The text two rows are compared on: each chosen column's typed value, NUL-terminated. */
 export function dedupeText(row: Row, columns: string[], fold: boolean): string {
   let out = '';
-  for (const c of columns) {
-    const v = row[c];
-    const s = typeof v === 'string' ? v : JSON.stringify(v ?? null);
-    out += (fold ? normalizeText(s, { form: 'nfkc', whitespace: true, lowercase: true, controls: true }) : s) + '\u0000';
-  }
+  for (const c of columns) out += typedValue(row[c], fold) + '\u0000';
   return out;
 }
 
@@ -97,15 +116,15 @@ function fmtScore(n: number): string {
 
 export const dedupe = defineOp({
   name: 'dedupe',
-  version: 2,
+  version: 3,
   kind: 'global',
   summary: 'drop exact duplicates on one or more columns (after folding case, spaces and unicode forms)',
-  doc: 'Rows are equal when the chosen columns are equal; with `fold` (default) the comparison ignores case, whitespace runs and unicode compatibility forms. Rows are compared by the 64-bit xxhash of that text. Which copy stays is set by `keep`: the first, the last, the longest (characters in the compared columns) or the one with the highest `score` (ties keep the earlier row); the others are dropped with reason "duplicate" and the id of the row kept. Memory holds a 64-bit hash, the index and id of the kept copy per distinct row (about 50 bytes) and 4 bytes per row, not the rows.',
+  doc: 'Rows are equal when the chosen columns are equal. Values keep their type: a missing column, null, the string "null", the number 1 and the string "1" are all different, and a record never equals its JSON text. With `fold` (default) strings are compared after NFKC, removing control and zero-width characters, lowercasing, and turning every whitespace run (spaces, tabs, newlines, blank lines) into one space, ends trimmed: `foo bar`, `Foo\\nbar` and `foo\\n\\n bar` are duplicates. `fold: false` compares the exact characters. (`dedupe_near` with `fold` simplifies further: digits → 0, punctuation → space, accents dropped; `leakage` uses this `dedupe` folding for its exact matches.) Rows are compared by the 64-bit xxhash of that text. Which copy stays is set by `keep`: the first, the last, the longest (characters in the compared columns) or the one with the highest `score` (ties keep the earlier row); the others are dropped with reason "duplicate" and the id of the row kept. Memory holds a 64-bit hash, the index and id of the kept copy per distinct row (about 50 bytes) and 4 bytes per row, not the rows.',
   params: [
     { name: 'columns', type: { kind: 'columns' }, positional: true, default: ['text'], doc: 'columns that make two rows duplicates' },
     { name: 'keep', type: { kind: 'enum', values: KEEP_POLICIES }, default: 'first', doc: 'which copy stays: first, last, longest, or highest (by `score`)' },
     { name: 'score', type: { kind: 'column' }, doc: 'numeric column for `keep highest` (missing values never win)' },
-    { name: 'fold', type: { kind: 'bool' }, default: true, doc: 'compare after NFKC, lowercasing and whitespace collapsing' },
+    { name: 'fold', type: { kind: 'bool' }, default: true, doc: 'compare strings after NFKC, removing controls, lowercasing and making every whitespace run (newlines too) one space' },
   ],
   describe: (p) => `dedupe ${(p.columns as string[]).join(', ')}${p.keep !== 'first' ? ` keep ${p.keep}` : ''}`,
   schema(ctx) {
@@ -163,6 +182,10 @@ export const dedupe = defineOp({
         i++;
       }
       const dupes = i - winnerId.length;
+      out.metric?.('rows', i);
+      out.metric?.('duplicates', dupes);
+      out.metric?.('kept', winnerId.length);
+      out.metric?.('duplicate_share', i ? dupes / i : 0);
       out.note(`${dupes.toLocaleString('en-US')} duplicate${dupes === 1 ? '' : 's'} in ${i.toLocaleString('en-US')} rows (keep ${keep})`);
     },
   },

@@ -12,6 +12,7 @@ import {
   indexMemory,
   jaccardSorted,
   KeyTable,
+  detectionProbability,
   knee,
   MinHasher,
   optimalLsh,
@@ -39,7 +40,7 @@ export function lshOf(params: Record<string, unknown>): { bands: number; rows: n
   const bands = params.bands as number | undefined;
   const rows = params.rows as number | undefined;
   if (bands !== undefined && rows !== undefined) return { bands, rows, solved: false };
-  const p = optimalLsh(params.threshold as number, params.perms as number, (params.recall_weight as number | undefined) ?? 0.5);
+  const p = optimalLsh(params.threshold as number, params.perms as number, (params.recall_weight as number | undefined) ?? 0.5, (params.min_recall as number | undefined) ?? 0);
   return { bands: p.bands, rows: p.rows, solved: true };
 }
 
@@ -78,16 +79,16 @@ const j2 = (x: number) => x.toFixed(2);
 
 export const dedupe_near = defineOp({
   name: 'dedupe_near',
-  version: 1,
+  version: 2,
   kind: 'global',
   random: true,
   summary: 'drop near-duplicates (MinHash LSH over word or char shingles), keeping one row per cluster and adding a `cluster` column',
   doc:
     'Each row\'s text (the chosen columns, simplified like datatrove\'s `simplify_text` when `fold`: lowercase, digits → 0, punctuation → space, accents dropped) is cut into shingles — word n-grams (default 5) or char n-grams — and summarised by `perms` MinHash values (32-bit, seeded by the step seed, so runs are reproducible). ' +
     'Rows whose signatures agree on all `rows` values of at least one of `bands` bands are candidate pairs; a pair of Jaccard similarity s becomes a candidate with probability 1 − (1 − s^rows)^bands (the S-curve, printed before the work starts, with an estimate of the index memory). ' +
-    'Without `bands`/`rows`, they are solved from `threshold`: the b·r ≤ perms that minimise the false-positive area ∫₀ᵗ P(s) ds plus the false-negative area ∫ₜ¹ 1 − P(s) ds (datasketch\'s optimiser; `recall_weight` above 50% weighs misses more: 0.8 with 128 hashes gives 9 × 13, or 14 × 9 at recall_weight 90%). ' +
+    'Without `bands`/`rows`, they are solved from `threshold`: among the b·r ≤ perms that find a pair at the threshold itself with probability ≥ `min_recall` (95% by default; the note states the probability), the one that minimises the false-positive area ∫₀ᵗ P(s) ds plus the false-negative area ∫ₜ¹ 1 − P(s) ds (datasketch\'s optimiser; `recall_weight` above 50% weighs misses more; 0.8 with 128 hashes gives 13 × 7, P(0.8) = 0.953; without the floor it would be 14 × 9, P(0.8) = 0.867). ' +
     'With `verify`, candidate pairs are re-read in a second pass and kept only when their exact shingle Jaccard is ≥ `threshold`. Pairs join into clusters (union-find); one row per cluster stays (`keep`), the others are dropped with reason "near-duplicate" and the kept row\'s id and their Jaccard to it (estimated from the signatures, or exact with `verify`). ' +
-    'Every output row gets `cluster`: the id of its cluster\'s kept row (its own id when it has no near-duplicate), so `split` can group by it. `export_clusters: "clusters.jsonl"` writes one line per cluster of two or more rows: {cluster, kept, members}. ' +
+    'Every output row gets `cluster`: the id of its cluster\'s kept row (its own id when it has no near-duplicate), so `split` can group by it. `mode: mark` keeps every row (nothing dropped) with its `cluster`, so `split group: cluster` puts near-duplicates on one side instead of deleting them. `export_clusters: "clusters.jsonl"` writes one line per cluster of two or more rows: {cluster, kept, members}. ' +
     'Memory: 8 bytes per band per row plus one band\'s bucket table and a union-find (no row text); then a signature per cluster (its kept row\'s, for the Jaccard estimates) or, with `verify`, a shingle set per candidate row, read in a second pass. Rows are bucketed band by band; with `verify` each row is checked against the first and the previous row of each bucket it lands in.',
   params: [
     { name: 'columns', type: { kind: 'columns' }, positional: true, default: ['text'], doc: 'columns compared (joined by newlines)' },
@@ -102,6 +103,8 @@ export const dedupe_near = defineOp({
     { name: 'keep', type: { kind: 'enum', values: KEEP_POLICIES }, default: 'first', doc: 'which row of a cluster stays: first, last, longest, or highest (by `score`)' },
     { name: 'score', type: { kind: 'column' }, doc: 'numeric column for `keep highest`' },
     { name: 'recall_weight', type: { kind: 'percent' }, default: 0.9, doc: 'weight of missed pairs vs false candidates when solving bands × rows (90% by default: recall first, `verify` removes the false candidates; 50%: the plain sum)' },
+    { name: 'min_recall', type: { kind: 'percent' }, default: 0.95, doc: 'when solving bands × rows: the least probability of finding a pair whose Jaccard is the threshold itself (0: no floor)' },
+    { name: 'mode', type: { kind: 'enum', values: ['drop', 'mark'] }, default: 'drop', doc: '`drop` keeps one row per cluster; `mark` keeps every row and only adds `cluster` (then `split group: cluster` keeps near-duplicates on one side)' },
     { name: 'export_clusters', type: { kind: 'path', access: 'write' }, doc: 'write clusters of 2+ rows as JSON Lines {cluster, kept, members}, relative to the recipe' },
   ],
   describe: (p) => `dedupe_near ${(p.columns as string[]).join(', ')} ≥ ${p.threshold}`,
@@ -143,10 +146,14 @@ export const dedupe_near = defineOp({
 
       // what the index will catch, and what it will cost, before any work
       const mem = indexMemory(N, perms, bands, (needValue ? 8 : 0) + (verify ? 4 : 0), verify);
+      const atThreshold = detectionProbability(threshold, bands, rows);
+      const minRecall = params.min_recall as number;
       const header = `LSH ${bands} bands × ${rows} rows of ${perms} MinHash values over ${kind} ${n}-grams (${solved ? `solved for Jaccard ${threshold}` : 'as given'}; knee ≈ ${j2(knee(bands, rows))})`;
       const curve = `P(candidate | jaccard): ${curveLine(bands, rows)}`;
       const memLine = `index memory ≈ ${fmtBytes(mem.total)} for ${fmt(N)} rows (band keys ${fmtBytes(mem.bandKeys)}, buckets ${fmtBytes(mem.buckets)}, union-find ${fmtBytes(mem.unionFind)}, per-row maps ${fmtBytes(mem.perRow)}) + ~${fmtBytes(mem.perCandidate)} ${verify ? 'per candidate row (its shingle set, for verify)' : 'per cluster (its kept row\'s signature)'}`;
-      for (const line of [header, curve, memLine]) {
+      const recallLine = `a pair at Jaccard ${threshold} exactly is a candidate with probability ${atThreshold.toFixed(3)}${solved ? (minRecall > 0 ? ` (bands × rows solved for ≥ ${minRecall}; \`min_recall\`)` : '') : atThreshold < minRecall ? ` ⚠ below ${minRecall}: more bands of fewer rows would find more` : ''}`;
+      out.metric?.('lsh', { bands, rows, perms, threshold, p_candidate_at_threshold: atThreshold, knee: knee(bands, rows) });
+      for (const line of [header, curve, recallLine, memLine]) {
         ctx.log(line);
         out.note(line);
       }
@@ -156,10 +163,18 @@ export const dedupe_near = defineOp({
       const keys = new Uint32Array(N * bands * 2);
       const value = needValue ? new Float64Array(N) : undefined;
       const sig = new Uint32Array(perms);
+      // rows with no text at all (missing, null, blank) are not compared: "" and null are not near-duplicates
+      const blank = new Uint8Array(N);
+      let blanks = 0;
       let count = 0;
       for await (const row of input.rows()) {
         if (count >= N) throw new OpError(`dedupe_near: input has more rows than its count (${N})`);
-        hasher.signature(nearText(row, columns), sig);
+        const text = nearText(row, columns);
+        if (!text.trim()) {
+          blank[count] = 1;
+          blanks++;
+        }
+        hasher.signature(text, sig);
         bandKeys(sig, bands, rows, keys, count * bands * 2);
         if (value) value[count] = keep === 'longest' ? rowLength(row, columns) : scoreOf(row, score);
         count++;
@@ -178,6 +193,7 @@ export const dedupe_near = defineOp({
       for (let j = 0; j < bands; j++) {
         if (j) table.clear();
         for (let i = 0; i < count; i++) {
+          if (blank[i]) continue;
           const o = i * stride + 2 * j;
           const first = table.setIfAbsent(keys[o], keys[o + 1], i);
           if (first === i) {
@@ -239,6 +255,7 @@ export const dedupe_near = defineOp({
             }
           }
         }
+        out.metric?.('verify', { candidate_pairs: pairs.length, passed, false_positives: pairs.length - passed });
         out.note(`verify: ${fmt(pairs.length)} candidate pair${pairs.length === 1 ? '' : 's'} checked, ${fmt(passed)} with exact Jaccard ≥ ${threshold}, ${fmt(pairs.length - passed)} false positive${pairs.length - passed === 1 ? '' : 's'} removed`);
       }
 
@@ -337,6 +354,12 @@ export const dedupe_near = defineOp({
           continue;
         }
         const cluster = keptId[k];
+        if (params.mode === 'mark') {
+          dropped++;
+          await out.emit({ ...row, cluster });
+          i++;
+          continue;
+        }
         let detail: string;
         if (verify) {
           const sim = toKept![c];
@@ -351,7 +374,14 @@ export const dedupe_near = defineOp({
         await out.drop({ ...row, cluster }, 'near-duplicate', detail);
         i++;
       }
-      out.note(`${fmt(dropped)} near-duplicate${dropped === 1 ? '' : 's'} dropped from ${fmt(count)} rows: ${fmt(clusters)} cluster${clusters === 1 ? '' : 's'} (largest ${fmt(largest)} rows), keep ${keep}`);
+      if (blanks) out.note(`${fmt(blanks)} row${blanks === 1 ? '' : 's'} without text (missing, null or blank) not compared`);
+      out.metric?.('rows', count);
+      out.metric?.('not_compared', blanks);
+      out.metric?.('clusters', clusters);
+      out.metric?.('largest_cluster', largest);
+      out.metric?.(params.mode === 'mark' ? 'marked' : 'dropped', dropped);
+      if (params.mode === 'mark') out.note(`${fmt(dropped)} near-duplicate${dropped === 1 ? '' : 's'} marked in ${fmt(count)} rows, none dropped (mode mark): ${fmt(clusters)} cluster${clusters === 1 ? '' : 's'} (largest ${fmt(largest)} rows); \`cluster\` is the id of each cluster's ${keep} row`);
+      else out.note(`${fmt(dropped)} near-duplicate${dropped === 1 ? '' : 's'} dropped from ${fmt(count)} rows: ${fmt(clusters)} cluster${clusters === 1 ? '' : 's'} (largest ${fmt(largest)} rows), keep ${keep}`);
     },
   },
 });

@@ -128,6 +128,8 @@ export class CharNgramModel {
 
 export interface GibberishParts {
   score: number;
+  /** Latin letters in the words scored (acronyms left out) */
+  letters: number;
   /** share of Latin words that look unpronounceable (NaN without Latin words) */
   unpronounceable: number;
   /** vowels (a e i o u y) / Latin letters (NaN without) */
@@ -159,7 +161,7 @@ export function gibberishScore(text: string): GibberishParts {
   let longest = 0;
   for (const m of text.matchAll(/[\p{P}\p{S}]+/gu)) longest = Math.max(longest, cpLen(m[0]));
   const r = clamp01((longest - 3) / 12);
-  if (words.length === 0) return { score: r, unpronounceable: NaN, vowels: NaN, symbolRun: longest };
+  if (words.length === 0) return { score: r, letters: 0, unpronounceable: NaN, vowels: NaN, symbolRun: longest };
   const u = words.filter(unpronounceable).length / words.length;
   let letters = 0;
   let vowels = 0;
@@ -169,10 +171,25 @@ export function gibberishScore(text: string): GibberishParts {
   }
   const x = vowels / letters;
   const v = x < 0.25 ? (0.25 - x) / 0.25 : x > 0.55 ? clamp01((x - 0.55) / 0.25) : 0;
-  return { score: 0.6 * u + 0.25 * v + 0.15 * r, unpronounceable: u, vowels: x, symbolRun: longest };
+  return { score: 0.6 * u + 0.25 * v + 0.15 * r, letters, unpronounceable: u, vowels: x, symbolRun: longest };
+}
+
+/** Letters the score judged: a text with a long symbol run is judged on that alone, whatever its letters. */
+function lettersOf(parts: GibberishParts): number {
+  return parts.symbolRun > 3 ? Infinity : parts.letters;
 }
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/**
+ * Length bands for data-derived perplexity thresholds: a short text's per-character perplexity is
+ * higher and noisier (fewer characters, rarer ones — names, acronyms, commands), so each band gets
+ * its own "median+10mad of texts of similar length". Upper bounds in code points.
+ */
+export const LENGTH_BANDS = [16, 32, 64, 128, Infinity];
+/** A band with fewer texts than this uses the threshold of all texts. */
+const MIN_BAND_TEXTS = 50;
+const bandOf = (len: number) => LENGTH_BANDS.findIndex((b) => len < b);
 
 function textOf(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v : undefined;
@@ -180,16 +197,18 @@ function textOf(v: unknown): string | undefined {
 
 export const gibberish = defineOp({
   name: 'gibberish',
-  version: 1,
+  version: 2,
   kind: 'global',
   summary: 'score rows by character n-gram perplexity and a gibberish heuristic; drop (or flag) keyboard mash and noise',
-  doc: `Adds \`perplexity\` and \`gibberish\` columns and drops rows over either threshold (\`action: flag\` keeps them and adds \`gibberish_reason\`, null for clean rows). **perplexity**: a character n-gram model (order 3) with add-k smoothing, P(c | h) = (N(hc) + k)/(N(h) + k·V) (V = alphabet + 1), over the lowercased, whitespace-collapsed text with start/end markers; the score is exp(−mean ln P) per character. The model is trained on the data itself in a first pass and each row is scored leave-one-out (its own counts removed, so a string seen only in that row does not vouch for itself), or trained on another cell with \`reference: clean_cell\` (its \`reference_column\`, default the same name). **gibberish** = 0.6·u + 0.25·v + 0.15·r: u the share of Latin words (accents removed, all-caps acronyms of 2–6 letters skipped) with 4+ letters and no vowel (aeiouy), 5+ consonants in a row or one letter 4+ times in a row; v how far the vowel share of their letters is outside [0.25, 0.55] (linear, 1 at 0 or ≥ 0.8); r = (longest run of punctuation/symbols − 3)/12 clamped to [0, 1]; a text without Latin words scores r alone. Thresholds are numbers, null or "off", or derived from this data: "p99", "mean+3sd", "median+10mad" (the default for perplexity: 10 raw MADs above the median, a modified z of about 6.7 — perplexity is right-skewed, so a tighter cut removes ordinary rows with rare names; on 1,900 English sentences it kept all but 5 and caught every keyboard-mash row). Rows with a null or blank text get null scores and are kept. Memory: the n-gram counts (distinct n-grams) and two numbers per row.`,
+  doc: `Adds \`perplexity\` and \`gibberish\` columns and drops rows over either threshold (\`action: flag\` keeps them and adds \`gibberish_reason\`, null for clean rows). **perplexity**: a character n-gram model (order 3) with add-k smoothing, P(c | h) = (N(hc) + k)/(N(h) + k·V) (V = alphabet + 1), over the lowercased, whitespace-collapsed text with start/end markers; the score is exp(−mean ln P) per character. The model is trained on the data itself in a first pass and each row is scored leave-one-out (its own counts removed, so a string seen only in that row does not vouch for itself), or trained on another cell with \`reference: clean_cell\` (its \`reference_column\`, default the same name). **gibberish** = 0.6·u + 0.25·v + 0.15·r: u the share of Latin words (accents removed, all-caps acronyms of 2–6 letters skipped) with 4+ letters and no vowel (aeiouy), 5+ consonants in a row or one letter 4+ times in a row; v how far the vowel share of their letters is outside [0.25, 0.55] (linear, 1 at 0 or ≥ 0.8); r = (longest run of punctuation/symbols − 3)/12 clamped to [0, 1]; a text without Latin words scores r alone. Thresholds are numbers, null or "off", or derived from this data: "p99", "mean+3sd", "median+20mad" (the default for perplexity: 20 raw MADs above the median — perplexity is right-skewed, so a tighter cut removes ordinary rows with rare names and acronyms). A short text has a higher, noisier per-character perplexity, so a data-derived perplexity threshold is computed per length band (under 16, 16–31, 32–63, 64–127, 128+ code points; a band with fewer than 50 texts uses all texts): names and one-line commands are compared with texts of their own length. Texts under \`min_length\` (4) code points are not judged by perplexity, and texts with fewer than \`min_letters\` (8) Latin letters (acronyms excluded) not by the gibberish score, unless they hold a symbol run of 4+. Measured (BENCHMARKS.md, Correctness): on 3,256 man-page one-liners with 3% keyboard mashes added, precision 97.0% (recall 99.0%) and 0.09% of the real one-liners dropped; on 8,849 first names 0.28% of the names dropped (short mashes among names are hard: recall 36%). Rows with a null or blank text get null scores and are kept. Memory: the n-gram counts (distinct n-grams) and two numbers per row.`,
   params: [
     { name: 'column', type: { kind: 'column' }, positional: true, default: 'text', doc: 'the text column scored' },
     { name: 'order', type: { kind: 'number', integer: true, min: 1, max: 5 }, default: 3, doc: 'n-gram order, 1–5 (characters of context + 1)' },
     { name: 'smoothing', type: { kind: 'number', min: 0 }, default: 0.1, doc: 'the k of add-k smoothing (> 0)' },
-    { name: 'max_perplexity', type: { kind: 'any' }, default: 'median+10mad', doc: 'drop rows with a higher perplexity: a number, "p99", "mean+3sd", "median+10mad", or null (off)' },
+    { name: 'max_perplexity', type: { kind: 'any' }, default: 'median+20mad', doc: 'drop rows with a higher perplexity: a number, "p99", "mean+3sd", "median+20mad" (per length band of the texts), or null (off)' },
     { name: 'max_gibberish', type: { kind: 'any' }, default: 0.5, doc: 'drop rows with a higher gibberish score (0..1), or a data-derived threshold, or null (off)' },
+    { name: 'min_length', type: { kind: 'count', min: 0 }, default: 4, doc: 'texts shorter than this (code points) are not judged by perplexity — names, titles, one-line commands; their perplexity is still reported, and data-derived perplexity thresholds come from the longer texts' },
+    { name: 'min_letters', type: { kind: 'count', min: 0 }, default: 8, doc: 'texts with fewer Latin letters (acronyms excluded) are not judged by the gibberish score (a lone "fsck" or "xkcd")' },
     { name: 'reference', type: { kind: 'dataset' }, doc: 'a cell of clean in-domain text to train the model on (default: this data, leave-one-out)' },
     { name: 'reference_column', type: { kind: 'string' }, doc: 'the reference cell column to train on (default: the same name as column)' },
     { name: 'action', type: { kind: 'enum', values: ['drop', 'flag'] }, default: 'drop', doc: 'drop rows over a threshold, or keep them and add gibberish_reason' },
@@ -255,10 +274,23 @@ export const gibberish = defineOp({
       const removed = { perplexity: 0, gibberish: 0 };
       let hits = 0;
 
+      const minLength = params.min_length as number;
+      const minLetters = params.min_letters as number;
+      let short = 0;
+      const bandPpl = LENGTH_BANDS.map(() => new ValueCollector());
+      let bandThresholds: (ResolvedThreshold | undefined)[] | undefined;
       const decide = async (row: Row, p: number, g: number, parts?: GibberishParts) => {
+        const raw = { p, g };
+        // short texts: too few characters for the char model, too few letters for the score
+        const text = textOf(row[col]);
+        if (text !== undefined && cpLen(text.trim()) < minLength) {
+          p = NaN;
+          short++;
+        }
+        if (text !== undefined && lettersOf(parts ?? gibberishScore(text)) < minLetters) g = NaN;
         let reason: string | undefined;
         let detail = '';
-        const tp = resolved.perplexity;
+        const tp = text !== undefined && bandThresholds ? bandThresholds[bandOf(cpLen(text.trim()))] : resolved.perplexity;
         const tg = resolved.gibberish;
         const why: string[] = [];
         if (tp && !Number.isNaN(p) && p > tp.value) {
@@ -273,7 +305,7 @@ export const gibberish = defineOp({
           if (!reason.endsWith('perplexity')) removed.gibberish++;
         }
         detail = why.join('; ');
-        const scored = { ...row, perplexity: Number.isNaN(p) ? null : p, gibberish: Number.isNaN(g) ? null : g } as Row;
+        const scored = { ...row, perplexity: Number.isNaN(raw.p) ? null : raw.p, gibberish: Number.isNaN(raw.g) ? null : raw.g } as Row;
         if (reason) hits++;
         if (flag) await out.emit({ ...scored, gibberish_reason: reason ? detail : null } as Row);
         else if (reason) await out.drop(scored, reason, detail);
@@ -290,8 +322,11 @@ export const gibberish = defineOp({
           p = round4(model.perplexity(t, leaveOut));
           parts = gibberishScore(t);
           g = round4(parts.score);
-          ppl.push(p);
-          gib.push(g);
+          if (cpLen(t.trim()) >= minLength) {
+            ppl.push(p);
+            bandPpl[bandOf(cpLen(t.trim()))].push(p);
+          }
+          if (lettersOf(parts) >= minLetters) gib.push(g);
         }
         if (stored) {
           if (n >= stored[0].length) stored = stored.map((a) => {
@@ -308,6 +343,14 @@ export const gibberish = defineOp({
       const gibSorted = gib.sorted();
       if (stored) {
         resolved.perplexity = resolveThreshold(specs.perplexity, pplSorted);
+        if (isDataDerived(specs.perplexity)) {
+          bandThresholds = bandPpl.map((c) => {
+            if (c.size < MIN_BAND_TEXTS) return resolved.perplexity;
+            const t = resolveThreshold(specs.perplexity, c.sorted());
+            const i = bandPpl.indexOf(c);
+            return t && { ...t, source: `${t.source?.replace(' of this data', '')} of texts of ${i ? LENGTH_BANDS[i - 1] : 0}–${Number.isFinite(LENGTH_BANDS[i]) ? LENGTH_BANDS[i] - 1 : '∞'} characters` };
+          });
+        }
         resolved.gibberish = resolveThreshold(specs.gibberish, gibSorted);
         let i = 0;
         for await (const row of input.rows()) {
@@ -326,6 +369,16 @@ export const gibberish = defineOp({
         ['gibberish', ...dist(gibSorted), resolved.gibberish ? `> ${showThreshold(resolved.gibberish)}` : 'off', String(removed.gibberish)],
       ];
       for (const line of table(rows)) out.note(line);
+      if (bandThresholds) {
+        out.note(`perplexity thresholds by length (${showThreshold(resolved.perplexity!).replace(/ \(.*$/, '')} per band; bands under ${MIN_BAND_TEXTS} texts use all texts): ${LENGTH_BANDS.map((b, i) => `${i ? LENGTH_BANDS[i - 1] : 0}–${Number.isFinite(b) ? b - 1 : '∞'}: ${bandThresholds![i] ? fmt(bandThresholds![i]!.value) : 'off'} (${bandPpl[i].size} texts)`).join(' · ')}`);
+        out.metric?.('perplexity_thresholds_by_length', LENGTH_BANDS.map((b, i) => ({ from: i ? LENGTH_BANDS[i - 1] : 0, below: Number.isFinite(b) ? b : null, texts: bandPpl[i].size, threshold: bandThresholds![i]?.value ?? null })));
+      }
+      if (short) out.note(`${short.toLocaleString('en-US')} text${short === 1 ? '' : 's'} under ${minLength} characters not judged by perplexity (\`min_length\`); texts with fewer than ${minLetters} letters not judged by the score (\`min_letters\`)`);
+      out.metric?.('rows', n);
+      out.metric?.(flag ? 'flagged' : 'dropped', hits);
+      out.metric?.('removed_by', { ...removed });
+      out.metric?.('thresholds', { perplexity: resolved.perplexity?.value ?? null, gibberish: resolved.gibberish?.value ?? null });
+      out.metric?.('short_not_judged', short);
       out.note(`${hits.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} rows ${flag ? 'flagged' : 'dropped'}${n - ppl.size ? `; ${(n - ppl.size).toLocaleString('en-US')} without text kept unscored` : ''}`);
     },
   },

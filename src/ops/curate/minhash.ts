@@ -336,13 +336,16 @@ export function lshAreas(threshold: number, bands: number, rows: number): { fals
  * by w = fnWeight (0.5: the plain sum). This is datasketch's `_optimal_param` (also used by
  * Data-Juicer and text-dedup): 0.7 with 256 perms gives 25 × 10; 0.8 with 128 gives 9 × 13.
  * Hashes past b·r still count in the Jaccard estimate. Ties go to the first (smallest b).
+ * `minRecall`: only (b, r) that find a pair at the threshold itself with at least this probability
+ * (the optimum alone gives 0.867 at 0.8 with 128 perms: pairs at exactly the threshold were missed).
  */
-export function optimalLsh(threshold: number, perms: number, fnWeight = 0.5): LshParams {
+export function optimalLsh(threshold: number, perms: number, fnWeight = 0.5, minRecall = 0): LshParams {
   let best: LshParams = { bands: 1, rows: perms, falsePositive: Infinity, falseNegative: Infinity };
   let bestErr = Infinity;
   for (let b = 1; b <= perms; b++) {
     const maxR = Math.floor(perms / b);
     for (let r = 1; r <= maxR; r++) {
+      if (minRecall > 0 && detectionProbability(threshold, b, r) < minRecall) continue;
       const { falsePositive, falseNegative } = lshAreas(threshold, b, r);
       const err = falsePositive * (1 - fnWeight) + falseNegative * fnWeight;
       if (err < bestErr) {

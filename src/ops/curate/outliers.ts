@@ -152,6 +152,21 @@ export const outliers = defineOp({
         } else rows.push([t.metric, 'no values', '', '', '', '0', '0']);
       }
       for (const line of table(rows)) out.note(line);
+      out.metric?.(
+        'metrics',
+        Object.fromEntries(
+          tests.map((t) => {
+            if (t.stats) {
+              const [lo, hi] = modifiedZBounds(t.stats, params.threshold as number);
+              return [t.metric, { median: t.stats.median, mad: t.stats.mad, mean_abs_dev: t.stats.usedMeanAd ? t.stats.meanAd : null, low_bound: Number.isFinite(lo) ? lo : null, high_bound: Number.isFinite(hi) ? hi : null, high: t.high, low: t.low }];
+            }
+            if (t.fences) return [t.metric, { q1: t.fences.q1, q3: t.fences.q3, iqr: t.fences.iqr, low_fence: t.fences.low, high_fence: t.fences.high, high: t.high, low: t.low }];
+            return [t.metric, null];
+          }),
+        ),
+      );
+      out.metric?.(flag ? 'flagged' : 'dropped', hits);
+      out.metric?.('rows', n);
       out.note(`${hits.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} rows ${flag ? 'flagged' : 'dropped'} as outliers`);
     },
   },

@@ -1,4 +1,4 @@
-import { defineOp, type ParamSpec, type Params } from '../types.js';
+import { defineOp, type ParamSpec, type Params, type MetricValue } from '../types.js';
 import { requireColumns } from '../common.js';
 import {
   compareDetail,
@@ -542,6 +542,13 @@ export const quality = defineOp({
         const sum = C4_LINE_RULES.reduce((n, k) => n + (lines[k] ?? 0), 0);
         out.note(`c4 removed ${count(sum)} lines (${parts.join(', ')}); ${count(changed)} kept rows rewritten`);
       }
+      const ruleMetrics: Record<string, MetricValue> = {};
+      for (const set of sets) for (const r of set.rules) ruleMetrics[`${set.prefix}: ${r.label}`] = { threshold: resolved.get(r.id)?.value ?? null, removed: resolved.get(r.id) ? (removed.get(r.id) ?? 0) : null };
+      out.metric?.('rules', ruleMetrics);
+      out.metric?.('removed', Object.fromEntries(removed));
+      out.metric?.('rows', total);
+      out.metric?.('kept', kept);
+      if (empty) out.metric?.('empty_text', empty);
       out.note(`kept ${count(kept)} of ${count(total)} rows`);
     },
   },

@@ -3,6 +3,7 @@ import { ByteWriter, parquetWriteRows } from 'hyparquet-writer';
 import { defineOp, OpError, type OpContext, type Params, type Row, type RowSet, type Schema, type SchemaContext } from '../types.js';
 import { CARD_FILE, loadTokenCounter, PartStats, renderCard, type CardPart, type TokenCounter } from './card.js';
 import { columnsRead, csvLine, EXTENSION, FORMAT_PARAMS, FORMATS, mappingHelp, mapRow, ParquetTypeGuess, parquetValue, planOf, typeProblem, type Format, type ParquetType, type Plan } from './formats.js';
+import { shuffled } from '../shuffle.js';
 import { isFilePath, prepareFile, targetsOf, writeTextFile, type ByteSink, type Prepared } from './output.js';
 
 const DATA_EXT = /\.(jsonl|csv|parquet)$/i;
@@ -182,14 +183,16 @@ async function parquetTypes(parts: Record<string, RowSet>, plan: Plan, columns: 
 
 export const write = defineOp({
   name: 'write',
-  version: 1,
+  version: 2,
   kind: 'sink',
+  random: true,
   // the card reports the whole run (recipe hash, counts): a changed run rewrites it
   usesRun: (p) => Boolean(p.card),
   summary: 'write a dataset: one file per part (train, val, test) as JSONL, chat, alpaca, sharegpt, classification, CSV or Parquet, with an optional dataset card',
   doc:
     '`write "out/"` writes each part of a split to its own file in the folder (a single dataset to `<cell>.jsonl`); `write "out/data.jsonl"` names the file of a single dataset. Files are replaced atomically and their sha256 is reported. ' +
     '`format:` picks the layout: `jsonl` (rows as they are, the default), `chat` (`{"messages": [{"role", "content"}]}` from `system:`, `user:` (default text) and `assistant:` (default label), or a `messages` column passed through and validated), `alpaca` (`{"instruction", "input", "output"}`), `sharegpt` (`{"conversations": [{"from", "value"}]}`), `classification` (`{"text", "label"}`, plus `weight` when the input has a weight column), `csv` (RFC 4180, header row; nested values as JSON) or `parquet` (types from the values). ' +
+    'Each part is shuffled with the recipe seed by default (a split keeps source order otherwise: all tickets, then all FAQ rows); the order comes from the seed and each row\'s id, so it is the same on every run and adding rows only moves the new ones in, and memory stays bounded (a part is read once per 200,000 rows). `shuffle: false` keeps the order. ' +
     'Rows a format cannot hold (an empty turn, an unknown role) fail the write, naming the first; `skip_invalid` leaves them out and counts them. ' +
     '`card` also writes DATASET_CARD.md: recipe and sha256, seed and params, source files by hash, each cell\'s rows and drops by reason, and per part rows, labels, cl100k_base token stats, fields and file sha256.',
   params: [
@@ -208,6 +211,7 @@ export const write = defineOp({
     { name: 'label', type: { kind: 'column' }, doc: 'label column: the label of classification, and the card\'s label distribution (default label)' },
     { name: 'weight', type: { kind: 'column' }, doc: 'column holding a row weight (classification; default: a weight column, if any)' },
     { name: 'skip_invalid', type: { kind: 'bool' }, default: false, doc: 'leave out rows the format cannot hold, counting them, instead of failing' },
+    { name: 'shuffle', type: { kind: 'bool' }, default: true, doc: 'write each part in a seeded random order (from the recipe seed and the row ids); `shuffle: false` keeps the order rows arrive in' },
     { name: 'card', type: { kind: 'bool' }, default: false, doc: 'also write DATASET_CARD.md next to the files, generated from the run' },
   ],
   describe: (p) => `write ${p.path}${p.format && p.format !== 'jsonl' ? ` as ${p.format}` : ''}${p.card ? ' + card' : ''}`,
@@ -240,7 +244,8 @@ export const write = defineOp({
       try {
         for (const [part, rows] of Object.entries(parts)) {
           const stats = counter ? new PartStats(counter, labelColumn) : undefined;
-          prepared.push([part, await writePart(targets[part], part, rows, plan, ctx, { skipInvalid, stats, emit }), stats]);
+          const ordered: RowSet = params.shuffle === false ? rows : { count: rows.count, rows: () => shuffled(rows, ctx.seed) };
+          prepared.push([part, await writePart(targets[part], part, ordered, plan, ctx, { skipInvalid, stats, emit }), stats]);
         }
       } catch (e) {
         for (const [, p] of prepared) p.abort();

@@ -95,7 +95,7 @@ export async function* readAny(input: SourceInput, params: Params, ctx: Paramete
   const mapping = params.fields as Mapping | undefined;
   const fill = (ctx.schema?.columns ?? []).map((c) => c.name).filter((n) => n !== 'id' && n !== 'source');
   for await (const item of f.op.source!.read(input, subParams(f, params), ctx)) {
-    if ('reject' in item) {
+    if (!('row' in item)) {
       yield item;
       continue;
     }

@@ -33,10 +33,10 @@ export function mapRecord(record: Record<string, unknown>, mapping: Mapping | un
 
 export const jsonl = defineOp({
   name: 'jsonl',
-  version: 1,
+  version: 2,
   kind: 'source',
   summary: 'read JSON Lines files (one JSON object per line; .gz read transparently)',
-  doc: 'Each line is one record. Lines that are not valid JSON objects, or not valid UTF-8, become rejected rows with their file and line. A mapping `{ column: .path.into.record }` picks and renames fields; without one, every top-level field becomes a column.',
+  doc: 'Each line is one record. Lines that are not valid JSON objects, or not valid UTF-8, become rejected rows with their file and line; blank lines are skipped and counted in the cell notes. A field `id` gives the row its id, a field `source` is renamed `data_source` (notes say both). A mapping `{ column: .path.into.record }` picks and renames fields; without one, every top-level field becomes a column.',
   params: [
     { name: 'path', type: { kind: 'path', glob: true }, required: true, positional: true, doc: 'file, folder or glob, relative to the recipe' },
     { name: 'fields', type: { kind: 'mapping' }, positional: true, doc: 'columns to take: { text: .body.text, label: .intent }' },
@@ -60,7 +60,10 @@ export const jsonl = defineOp({
             yield { reject: { reason: l.error, location, raw: l.raw } };
             continue;
           }
-          if (!l.text.trim()) continue;
+          if (!l.text.trim()) {
+            yield { skip: 'blank line' };
+            continue;
+          }
           let value: unknown;
           try {
             value = JSON.parse(l.text);

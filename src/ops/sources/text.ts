@@ -64,7 +64,7 @@ export const text = defineOp({
   kind: 'source',
   summary: 'read plain text files: one row per file, or one per line (.gz read transparently)',
   doc:
-    'Columns: `text` and `path` (the file, relative to the recipe). `per: file` (default) makes each file one document, its text kept byte for byte (a leading BOM removed); a file that is not valid UTF-8 is rejected whole, with the offset of its first bad byte. `per: line` makes each non-blank line one row (blank lines are not records; CRLF endings are removed) and rejects only the lines that are not valid UTF-8, with their file and line.',
+    'Columns: `text` and `path` (the file, relative to the recipe). `per: file` (default) makes each file one document, its text kept byte for byte (a leading BOM removed); a file that is not valid UTF-8 is rejected whole, with the offset of its first bad byte. `per: line` makes each non-blank line one row (blank lines are not records: they are counted in the cell notes; CRLF endings are removed) and rejects only the lines that are not valid UTF-8, with their file and line.',
   params: [
     { name: 'path', type: { kind: 'path', glob: true }, required: true, positional: true, doc: 'file, folder or glob, relative to the recipe' },
     { name: 'per', type: { kind: 'enum', values: ['file', 'line'] }, default: 'file', doc: 'one row per file (default) or per non-blank line' },
@@ -88,7 +88,10 @@ export async function* readText(input: SourceInput, params: Params): AsyncIterab
           yield { reject: { reason: l.error, location: `${input.label}:${l.line}`, raw: l.raw } };
           continue;
         }
-        if (!l.text.trim()) continue;
+        if (!l.text.trim()) {
+          yield { skip: 'blank line' };
+          continue;
+        }
         yield { row: { text: l.text, path: input.label }, line: l.line };
       }
     } catch (e) {

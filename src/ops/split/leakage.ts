@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { defineOp, OpError, type Row, type RowSet } from '../types.js';
 import { requireColumns } from '../common.js';
-import { normalizeText } from '../clean/normalize.js';
+import { dedupeText, foldExact } from '../curate/dedupe.js';
+import { nearText } from '../curate/dedupe_near.js';
+import { wordsOf } from '../curate/minhash.js';
 import { LabelCounts, labelTable } from './labels.js';
 
 /** MinHash signature length; bands × rows per band = SIG. */
@@ -9,17 +11,18 @@ const SIG = 64;
 /** Stop collecting near-duplicate candidates past this many pairs (a note says so). */
 const MAX_PAIRS = 2_000_000;
 
-const FOLD = { form: 'nfkc', whitespace: true, lowercase: true, controls: true } as const;
-
-/** The compared text of a row: each column folded (NFKC, lowercase, whitespace), joined by NUL. */
-export function comparedText(row: Row, columns: string[]): string {
-  return columns
-    .map((c) => {
-      const v = row[c];
-      if (v === null || v === undefined) return '';
-      return normalizeText(typeof v === 'string' ? v : JSON.stringify(v), FOLD);
-    })
-    .join('\u0000');
+/**
+ * The exact-match key of a row: each column's value as `dedupe` compares it (typed, strings folded:
+ * NFKC, lowercase, every whitespace run one space), joined by NUL; undefined when every column is
+ * missing, null or blank (such rows are not compared).
+ */
+export function comparedText(row: Row, columns: string[]): string | undefined {
+  let blank = true;
+  for (const c of columns) {
+    const v = row[c];
+    if (v !== null && v !== undefined && !(typeof v === 'string' && foldExact(v) === '')) blank = false;
+  }
+  return blank ? undefined : dedupeText(row, columns, true);
 }
 
 /** 32-bit FNV-1a of a string's UTF-16 code units. */
@@ -46,11 +49,12 @@ function fmix(x: number): number {
 const SEEDS = Array.from({ length: SIG }, (_, i) => fmix(Math.imul(i + 1, 0x9e3779b9)));
 
 /**
- * Hashes of the word k-shingles of a folded text (words: runs of letters and digits), sorted and
- * distinct. A text with fewer than k words is one shingle; a text with no words has none.
+ * Hashes of the word k-shingles of a text, sorted and distinct, with `dedupe_near`'s words (its
+ * `fold`: lowercase, digits → 0, punctuation → space, accents dropped), so the audit sees the pairs
+ * dedup was meant to catch. A text with fewer than k words is one shingle; a text with no words has none.
  */
 export function shingles(text: string, k: number): Uint32Array {
-  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words = wordsOf(text, true);
   if (!words.length) return new Uint32Array(0);
   const set = new Set<number>();
   if (words.length <= k) set.add(fnv1a(words.join(' ')));
@@ -91,19 +95,19 @@ const fmt = (x: number) => x.toLocaleString('en-US');
 
 export const leakage = defineOp({
   name: 'leakage',
-  version: 1,
+  version: 2,
   kind: 'global',
   summary: 'audit a split for leaks: exact and near-duplicate rows (and shared groups) across parts; fail or fix',
   doc: [
-    'Run after `split`: `cell audited = parts | leakage text`. Rows are compared on the chosen columns after folding (NFKC, lowercase, whitespace); empty texts are not compared.',
-    'Exact leaks: the same folded text in two parts. Near leaks: rows of different parts whose word-shingle sets (`shingle` words) have Jaccard similarity ≥ `near`, found with MinHash (64 hashes, LSH bands sized for the threshold) and confirmed on the exact shingle sets. With `group`, a group value found in two parts is a leak too.',
+    'Run after `split`: `cell audited = parts | leakage text`. Exact copies are found on the chosen columns compared as `dedupe` compares them (values keep their type; strings after NFKC, lowercasing and making every whitespace run one space); rows whose columns are all missing, null or blank are not compared.',
+    'Exact leaks: the same folded text in two parts. Near leaks: rows of different parts whose word-shingle sets (`shingle` words, default 5, of the text simplified as `dedupe_near` does: lowercase, digits → 0, punctuation → space, accents dropped; the same shingles as `dedupe_near` by default, so the audit sees what dedup missed) have Jaccard similarity ≥ `near`, found with MinHash (64 hashes, LSH bands sized for the threshold) and confirmed on the exact shingle sets. With `group`, a group value found in two parts is a leak too.',
     'Notes count leaks per pair of parts (distinct texts, near pairs, groups), rows with a copy in another part, a few examples, and the label distribution per part side by side (`label`, or the input\'s `label` column).',
     '`fix: { drop_from: "test" }` drops that part\'s leaking rows with reason "leak" (and what they leak from). `fail` makes the run fail when any leak is left after the fix. Otherwise every row goes back to its own part unchanged.',
   ].join(' '),
   params: [
     { name: 'columns', type: { kind: 'columns' }, positional: true, default: ['text'], doc: 'columns compared across parts' },
     { name: 'near', type: { kind: 'percent' }, default: 0.8, doc: 'Jaccard similarity from which two rows are near duplicates; 0% skips the near-duplicate search' },
-    { name: 'shingle', type: { kind: 'number', integer: true, min: 1, max: 16 }, default: 3, doc: 'words per shingle for near duplicates' },
+    { name: 'shingle', type: { kind: 'number', integer: true, min: 1, max: 16 }, default: 5, doc: 'words per shingle for near duplicates (5, with the words `dedupe_near` uses by default)' },
     { name: 'group', type: { kind: 'column' }, doc: 'a value of this column found in two parts is a leak (cluster, conversation, parent)' },
     { name: 'label', type: { kind: 'column' }, doc: 'label column shown per part in the notes (default: `label` when the input has it)' },
     { name: 'fail', type: { kind: 'bool' }, default: false, doc: 'fail the run when a leak is left' },
@@ -174,12 +178,12 @@ export const leakage = defineOp({
           if (v !== null && v !== undefined && v !== '') firstIn(firstByGroup, (groupOf[g] = typeof v === 'string' ? v : JSON.stringify(v)), p, g);
         }
         const text = comparedText(row, columns);
-        if (!text.replace(/\u0000/g, '').length) return;
+        if (text === undefined) return;
         const key = createHash('sha1').update(text).digest('base64');
         keys[g] = key;
         firstIn(firstByKey, key, p, g);
         if (sigs) {
-          const sh = shingles(text, k);
+          const sh = shingles(nearText(row, columns), k);
           if (!sh.length) return;
           hasSig[g] = 1;
           const base = g * SIG;
@@ -240,7 +244,7 @@ export const leakage = defineOp({
         }
         const sh = new Map<number, Uint32Array>();
         await each((row, g) => {
-          if (need.has(g)) sh.set(g, shingles(comparedText(row, columns), k));
+          if (need.has(g)) sh.set(g, shingles(nearText(row, columns), k));
         });
         for (const c of [...candidates].sort((x, y) => x - y)) {
           const a = Math.floor(c / N);
@@ -345,6 +349,10 @@ export const leakage = defineOp({
       if (fixPart >= 0) lines.push(`fix: dropped ${fmt(fixed)} leaking row${fixed === 1 ? '' : 's'} from ${dropFrom} (reason "leak")`);
       if (labels) lines.push(...labelTable(labelCol!, labels));
       for (const l of lines) out.note(l);
+      out.metric?.('pairs', Object.fromEntries(pairs.map(({ p, q }) => [`${parts[p]} ↔ ${parts[q]}`, { exact: exactN[pairIdx(p, q)], near: nearN[pairIdx(p, q)], ...(group ? { groups: groupN[pairIdx(p, q)] } : {}) }])));
+      out.metric?.('rows_with_copy_elsewhere', Object.fromEntries(parts.map((p, j) => [p, leakedIn[j]])));
+      out.metric?.('near', { threshold, shingle_words: k, pairs: near.length, capped });
+      if (fixPart >= 0) out.metric?.('fixed', fixed);
 
       const left = pairs.filter(({ p, q }) => p !== fixPart && q !== fixPart);
       const remaining = left.reduce((n, { p, q }) => n + exactN[pairIdx(p, q)] + nearN[pairIdx(p, q)] + groupN[pairIdx(p, q)], 0);

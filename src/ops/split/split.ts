@@ -81,6 +81,8 @@ export const split = defineOp({
           if (++i % 10_000 === 0) ctx.progress(i);
         }
         const n = sizes.reduce((a, b) => a + b, 0);
+        out.metric?.('parts', Object.fromEntries(names.map((p, j) => [p, { rows: sizes[j], share: n ? sizes[j] / n : null, target_share: ratios[j], deviation: n ? sizes[j] / n - ratios[j] : null }])));
+        if (missing) out.metric?.('no_split_key', missing);
         out.note(`by hash of ${key}: ${names.map((p, j) => `${p} ${fmt(sizes[j])} (${n ? pct(sizes[j] / n) : '-'}, target ${pct(ratios[j])})`).join(' · ')}`);
         if (missing) out.note(`${fmt(missing)} row${missing === 1 ? '' : 's'} without a \`${key}\` dropped (reason "no split key")`);
         if (counts) for (const l of labelTable(reportCol!, counts)) out.note(l);
@@ -91,6 +93,7 @@ export const split = defineOp({
       let i = 0;
       for await (const row of input.rows()) await emit(row, partOf[i++]);
       const targets = largestRemainder(i, ratios);
+      out.metric?.('parts', Object.fromEntries(names.map((p, j) => [p, { rows: sizes[j], target: targets[j], deviation: sizes[j] - targets[j], share: i ? sizes[j] / i : null, target_share: ratios[j] }])));
       // exact modes hit the targets (the runtime shows part sizes); grouped ones say how close they came
       if (params.group) out.note(`sizes vs target: ${names.map((p, j) => `${p} ${fmt(sizes[j])}/${fmt(targets[j])}`).join(' · ')}`);
       if (counts) for (const l of labelTable(reportCol!, counts)) out.note(l);
@@ -210,6 +213,7 @@ async function assign(input: RowSet, params: Params, seed: number, listColumn: b
   const groupsIn = names.map(() => 0);
   part.forEach((j) => groupsIn[j]++);
   const largest = units.reduce((m, u) => Math.max(m, u.size), 0);
+  out.metric?.('groups', { column: group, count: units.length, largest, per_part: Object.fromEntries(names.map((p, j) => [p, groupsIn[j]])) });
   out.note(`groups (${group}): ${fmt(units.length)}, largest ${fmt(largest)} row${largest === 1 ? '' : 's'} · ${names.map((p, j) => `${p} ${fmt(groupsIn[j])}`).join(' · ')}`);
   return partOf;
 }

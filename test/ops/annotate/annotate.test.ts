@@ -20,7 +20,7 @@ const RULES = `  rule refund: keywords(text, ["refund"]) -> "billing"
 
 describe('annotate', () => {
   it('majority vote: labels, votes, a tie abstains, no votes abstain; the Snorkel analysis table', async () => {
-    const file = project(TICKETS, `cell l = t | annotate {\n${RULES}\n  gold: gold\n}\nexport l | write "out/"`);
+    const file = project(TICKETS, `cell l = t | annotate {\n${RULES}\n  gold: gold\n}\nexport l | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const rows = out(file, 'l');
@@ -42,7 +42,7 @@ describe('annotate', () => {
   });
 
   it('column: renames the outputs; the gold column cannot be overwritten', async () => {
-    const file = project(TICKETS, `cell l = t | annotate {\n${RULES}\n  column: "weak"\n}\nexport l | write "out/"`);
+    const file = project(TICKETS, `cell l = t | annotate {\n${RULES}\n  column: "weak"\n}\nexport l | write "out/" shuffle: false`);
     expect((await runJson(file)).code).toBe(0);
     expect(Object.keys(out(file, 'l')[0])).toEqual(['id', 'source', 'text', 'gold', 'weak', 'weak_method', 'weak_confidence', 'weak_votes']);
     const bad = await ftr('check', project(TICKETS, `cell l = t | annotate {\n${RULES}\n  column: "gold"; gold: gold\n}`));
@@ -55,7 +55,7 @@ describe('annotate', () => {
     const rules = `  rule good: a == "A" -> "A" accuracy: 90%
   rule weak1: b == "B" -> "B" accuracy: 60%
   rule weak2: c == "B" -> "B" accuracy: 60%`;
-    const file = project(rows, `cell w = t | annotate {\n${rules}\n  method: weighted\n}\ncell m = t | annotate {\n${rules}\n}\nexport w | write "out/"\nexport m | write "out/"`);
+    const file = project(rows, `cell w = t | annotate {\n${rules}\n  method: weighted\n}\ncell m = t | annotate {\n${rules}\n}\nexport w | write "out/" shuffle: false\nexport m | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const [w] = out(file, 'w');
@@ -83,10 +83,10 @@ ${RULES}
   rule short: len(text) < 12 -> abstain
   drop_unlabeled: true
 }
-export w | write "out/"
-export p | write "out/"
-export tp | write "out/"
-export g | write "out/"`);
+export w | write "out/" shuffle: false
+export p | write "out/" shuffle: false
+export tp | write "out/" shuffle: false
+export g | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     // refund is right 1 of 2 on gold (weight log 1 = 0: a coin flip says nothing), login 2 of 2 (clipped to 0.99: log 99)
@@ -114,7 +114,7 @@ export g | write "out/"`);
       return r;
     });
     const rules = acc.map((_, j) => `  rule f${j}a: f${j} == "A" -> "A"\n  rule f${j}b: f${j} == "B" -> "B"`).join('\n');
-    const file = project(rows, `cell d = t | annotate {\n${rules}\n  method: dawid_skene; gold: y\n}\nexport d | write "out/"`);
+    const file = project(rows, `cell d = t | annotate {\n${rules}\n  method: dawid_skene; gold: y\n}\nexport d | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const notes = cells.get('d')!.notes!;
@@ -132,7 +132,7 @@ export g | write "out/"`);
     const files = { 'products.txt': 'Acme Phone\nAcme Phone Pro\n' };
     const rules = `  span prod: gazetteer(text, "products.txt") -> "PRODUCT"
   span brand: keywords(text, ["Acme"], case: true) -> "ORG" priority: 9`;
-    const file = project(rows, `cell longest = t | annotate {\n${rules}\n}\ncell prio = t | annotate {\n${rules}\n  overlap: priority\n}\ncell all = t | annotate {\n${rules}\n  overlap: keep_all\n}\nexport longest | write "out/"\nexport prio | write "out/"\nexport all | write "out/"`, files);
+    const file = project(rows, `cell longest = t | annotate {\n${rules}\n}\ncell prio = t | annotate {\n${rules}\n  overlap: priority\n}\ncell all = t | annotate {\n${rules}\n  overlap: keep_all\n}\nexport longest | write "out/" shuffle: false\nexport prio | write "out/" shuffle: false\nexport all | write "out/" shuffle: false`, files);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const text = rows[0].text;

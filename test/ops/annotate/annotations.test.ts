@@ -42,7 +42,7 @@ describe('annotations source', () => {
       'ann/prodigy.jsonl': PRODIGY,
       'ann/doccano/alice.jsonl': JSON.stringify({ id: 't1', text: TEXT, label: ['Positive'] }) + '\n' + JSON.stringify({ id: 't2', text: 'short', label: [] }) + '\n',
       'ann/crowd.csv': 'item,annotator,label\nt1,zed,Negative\nt2,zed\n,zed,Positive\n',
-      'r.ftr': 'source a = annotations "ann/**/*" labels: [Positive, Negative, ORG]\nexport a | write "out/"',
+      'r.ftr': 'source a = annotations "ann/**/*" labels: [Positive, Negative, ORG]\nexport a | write "out/" shuffle: false',
     });
     const file = join(dir, 'r.ftr');
     const { code, cells } = await runJson(file);
@@ -84,7 +84,7 @@ describe('annotations source', () => {
 
   it('offsets: utf16 converts JS offsets to code points; the mismatch detail says so', async () => {
     const line = JSON.stringify({ text: TEXT, spans: [{ start: 3, end: 13, label: 'ORG', text: 'Apple Inc.' }], answer: 'accept', _input_hash: 7 }) + '\n';
-    const dir = tempProject({ 'p.jsonl': line, 'r.ftr': 'source a = annotations "p.jsonl"\nsource b = annotations "p.jsonl" offsets: utf16\nexport a | write "out/"\nexport b | write "out/"' });
+    const dir = tempProject({ 'p.jsonl': line, 'r.ftr': 'source a = annotations "p.jsonl"\nsource b = annotations "p.jsonl" offsets: utf16\nexport a | write "out/" shuffle: false\nexport b | write "out/" shuffle: false' });
     const file = join(dir, 'r.ftr');
     expect((await runJson(file)).code).toBe(0);
     expect(readJsonl(join(dir, 'out', 'a.jsonl'))).toEqual([]);
@@ -103,8 +103,76 @@ describe('annotations source', () => {
   });
 
   it('reads the CSV `ftr annotate` writes (item, annotator, label)', async () => {
-    const dir = tempProject({ 'labels.csv': 'item,annotator,label\nT1002,ana,shipping\n"q,7",ana,"say ""hi"""\n', 'r.ftr': 'source a = annotations "labels.csv"\nexport a | write "out/"' });
+    const dir = tempProject({ 'labels.csv': 'item,annotator,label\nT1002,ana,shipping\n"q,7",ana,"say ""hi"""\n', 'r.ftr': 'source a = annotations "labels.csv"\nexport a | write "out/" shuffle: false' });
     expect((await runJson(join(dir, 'r.ftr'))).code).toBe(0);
     expect(readJsonl(join(dir, 'out', 'a.jsonl')).map((r) => [r.item, r.annotator, r.label])).toEqual([['T1002', 'ana', 'shipping'], ['q,7', 'ana', 'say "hi"']]);
+  });
+});
+
+describe('doccano exports as doccano writes them', () => {
+  const read = async (files: Record<string, string>, args = '') => {
+    const dir = tempProject({ ...files, 'r.ftr': `source a = annotations "ann/*.jsonl"${args}\nexport a | write "out/a.jsonl" shuffle: false\n` });
+    const r = await runJson(join(dir, 'r.ftr'));
+    const rows = r.code === 0 ? readJsonl(join(dir, 'out', 'a.jsonl')) : [];
+    return { r, rows, dir, cell: r.cells.get('a') };
+  };
+
+  it('list-form entities [[start, end, label]] are spans; relations are counted in the notes; no `id` → a content item id', async () => {
+    const recs = [
+      { text: 'Paris is big', entities: [[0, 5, 'LOC']], relations: [{ id: 1, from_id: 1, to_id: 2, type: 'in' }, { id: 2, from_id: 1, to_id: 3, type: 'near' }] },
+      { text: 'Rome too', entities: [{ id: 9, start_offset: 0, end_offset: 4, label: 'LOC' }], relations: [] },
+      { text: 'Paris is big', entities: [[9, 12, 'ADJ']] },
+    ];
+    const { r, rows, cell } = await read({ 'ann/ana.jsonl': recs.map((x) => JSON.stringify(x)).join('\n') + '\n' });
+    expect(r.code).toBe(0);
+    expect(cell!.dropped).toBeUndefined();
+    const byId = new Map(rows.map((x) => [x.id, x]));
+    expect(byId.get('ann/ana.jsonl:1')).toMatchObject({ annotator: 'ana', label: null, spans: [{ start: 0, end: 5, label: 'LOC', text: 'Paris' }] });
+    expect(byId.get('ann/ana.jsonl:2')!.spans).toEqual([{ start: 0, end: 4, label: 'LOC', text: 'Rome' }]);
+    // the same text → the same item id, stable across runs and files
+    const items = rows.map((x) => x.item as string);
+    expect(items[0]).toMatch(/^text:[0-9a-f]{16}$/);
+    expect(byId.get('ann/ana.jsonl:3')!.item).toBe(byId.get('ann/ana.jsonl:1')!.item);
+    expect(byId.get('ann/ana.jsonl:2')!.item).not.toBe(byId.get('ann/ana.jsonl:1')!.item);
+    expect(cell!.notes).toContain('ann/ana.jsonl: a doccano relation not imported (relations are not read; labels and entity spans are) (2 times)');
+    expect(cell!.notes).toContain('ann/ana.jsonl: records without an `id`: item id derived from the text (`text:` + 16 hex digits of its sha256; set `item:` to use a field) (3 times)');
+  });
+
+  it('format auto: doccano with `meta` and no `id` is doccano, not Prodigy', async () => {
+    const recs = [
+      { text: 'good stuff', label: ['pos'], meta: { src: 'web' } },
+      { text: 'bad stuff', label: ['neg'], meta: { src: 'web' } },
+    ];
+    const { r, rows } = await read({ 'ann/bo.jsonl': recs.map((x) => JSON.stringify(x)).join('\n') + '\n' });
+    expect(r.code).toBe(0);
+    expect(rows.map((x) => [x.annotator, x.label])).toEqual([['bo', 'pos'], ['bo', 'neg']]);
+  });
+
+  it('format auto: records that fit two tools wait for one that tells (an unlabeled doccano row first)', async () => {
+    const recs = [{ text: 'not yet labeled', meta: { a: 1 } }, { text: 'good stuff', label: ['pos'], meta: { a: 2 } }];
+    const { r, rows, cell } = await read({ 'ann/cy.jsonl': recs.map((x) => JSON.stringify(x)).join('\n') + '\n' });
+    expect(r.code).toBe(0);
+    expect(rows.map((x) => [x.annotator, x.label])).toEqual([['cy', 'pos']]);
+    expect(cell!.dropped).toEqual({ 'not annotated': 1 });
+  });
+
+  it('format auto: a record that fits two tools fails naming both, at check time', async () => {
+    const dir = tempProject({ 'ann/x.jsonl': JSON.stringify({ text: 'hi', meta: { a: 1 } }) + '\n', 'r.ftr': 'source a = annotations "ann/*.jsonl"\n' });
+    const r = await ftr('check', join(dir, 'r.ftr'));
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toContain('cannot tell which tool wrote ann/x.jsonl: its first records could be doccano or prodigy');
+    expect(r.out + r.err).toContain('set `format: doccano` or `format: prodigy`');
+  });
+
+  it('blank and missing-marker labels are "missing label" rejects, not categories; `missing: []` keeps them', async () => {
+    const csvText = 'item,annotator,label\n1,a,3\n1,b,N/A\n2,a, \n2,b,null\n3,a,na\n3,b,4\n';
+    const dir = tempProject({ 'ann.csv': csvText, 'r.ftr': 'source a = annotations "ann.csv"\n' });
+    const r = await runJson(join(dir, 'r.ftr'));
+    expect(r.cells.get('a')!.rowsOut).toBe(2);
+    expect(r.cells.get('a')!.dropped).toEqual({ 'missing label': 4 });
+    const kept = tempProject({ 'ann.csv': csvText, 'r.ftr': 'source a = annotations "ann.csv" missing: []\n' });
+    const k = await runJson(join(kept, 'r.ftr'));
+    // blank is always missing; the markers are categories when `missing` is empty
+    expect(k.cells.get('a')!.rowsOut).toBe(5);
   });
 });

@@ -40,7 +40,7 @@ function project(body: string): string {
 
 describe('balance in recipes', () => {
   it('weights: a weight column; unlabeled rows get null; Σ weight = labeled rows; before/after in the notes', async () => {
-    const file = project('cell w = d | balance label\nexport w | write "out/"');
+    const file = project('cell w = d | balance label\nexport w | write "out/" shuffle: false');
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const rows = readJsonl(join(file, '..', 'out', 'w.jsonl'));
@@ -56,7 +56,7 @@ describe('balance in recipes', () => {
   });
 
   it('oversample: copies reference their original (id#os<k>, parent); deterministic; split keeps families together', async () => {
-    const file = project('cell o = d | balance label oversample\ncell parts = o | split 50% 50% group: parent\nexport o | write "out/"\nexport parts | write "out/"');
+    const file = project('cell o = d | balance label oversample\ncell parts = o | split 50% 50% group: parent\nexport o | write "out/" shuffle: false\nexport parts | write "out/" shuffle: false');
     const first = await runJson(file);
     expect(first.code).toBe(0);
     const rows = readJsonl(join(file, '..', 'out', 'o.jsonl'));
@@ -81,7 +81,7 @@ describe('balance in recipes', () => {
   });
 
   it('undersample to shares: dropped rows go to the rejects with reason "balance"', async () => {
-    const file = project('cell u = d | balance label undersample target: { a: 50%, b: 25%, c: 25% }\nexport u | write "out/"');
+    const file = project('cell u = d | balance label undersample target: { a: 50%, b: 25%, c: 25% }\nexport u | write "out/" shuffle: false');
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const rows = readJsonl(join(file, '..', 'out', 'u.jsonl'));
@@ -93,7 +93,7 @@ describe('balance in recipes', () => {
 
   it('a split input: only `apply_to` parts (default train) are balanced; evaluation parts pass through as they were', async () => {
     const split = 'cell parts = d | keep present(label) | split 50% 50% stratify: label\n';
-    const file = project(`${split}cell o = parts | balance label oversample\ncell w = parts | balance label\nexport o | write "o/"\nexport w | write "w/"\nexport parts | write "p/"`);
+    const file = project(`${split}cell o = parts | balance label oversample\ncell w = parts | balance label\nexport o | write "o/" shuffle: false\nexport w | write "w/" shuffle: false\nexport parts | write "p/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const dir = join(file, '..');
@@ -115,7 +115,7 @@ describe('balance in recipes', () => {
     expect(w.train.reduce((s, r) => s + (r.weight as number), 0)).toBeCloseTo(w.train.length, 9);
     expect(cells.get('o')!.notes).toContain(`passed through unchanged: val ${before.val.length} (apply_to: [train])`);
     // apply_to names the parts; an unknown part, or a split without `train` and no apply_to, is a check error
-    const both = project(`${split}cell w = parts | balance label apply_to: [train, val]\nexport w | write "w/"`);
+    const both = project(`${split}cell w = parts | balance label apply_to: [train, val]\nexport w | write "w/" shuffle: false`);
     expect((await runJson(both)).code).toBe(0);
     const val = readJsonl(join(both, '..', 'w', 'val.jsonl'));
     expect(new Set(val.map((r) => r.weight)).size).toBeGreaterThan(1);
@@ -128,7 +128,7 @@ describe('balance in recipes', () => {
   });
 
   it('alpha: temperature mixing; bad targets are check errors', async () => {
-    const file = project('cell t = d | balance label oversample alpha: 0\nexport t | write "out/"');
+    const file = project('cell t = d | balance label oversample alpha: 0\nexport t | write "out/" shuffle: false');
     expect((await runJson(file)).code).toBe(0);
     const rows = readJsonl(join(file, '..', 'out', 't.jsonl'));
     expect(['a', 'b', 'c'].map((l) => rows.filter((r) => r.label === l).length)).toEqual([8, 8, 8]);

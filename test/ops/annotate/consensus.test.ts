@@ -11,7 +11,7 @@ function project(files: Record<string, string>, body: string): string {
   return join(tempProject({ ...files, 'r.ftr': `recipe qa\n${body}\n` }), 'r.ftr');
 }
 async function notesOf(triples: Triple[], args = '') {
-  const file = project({ 'ann.csv': csv(triples) }, `source anns = annotations "ann.csv"\ncell c = anns | consensus ${args}\nexport c | write "out/"`);
+  const file = project({ 'ann.csv': csv(triples) }, `source anns = annotations "ann.csv"\ncell c = anns | consensus ${args}\nexport c | write "out/" shuffle: false`);
   const r = await runJson(file);
   expect(r.code).toBe(0);
   return { notes: r.cells.get('c')!.notes!, rows: readJsonl(join(file, '..', 'out', 'c.jsonl')), cells: r.cells, file };
@@ -102,7 +102,7 @@ describe('consensus: aggregation', () => {
   it('weighted needs gold; annotator weights come from gold items', async () => {
     const t = ['g1', 'g2', 'g3', 'x'].flatMap((item): Triple[] => [[item, 'good', item === 'x' ? 'A' : 'A'], [item, 'bad1', 'B'], [item, 'bad2', 'B']]);
     const lines = 'item,annotator,label,gold\n' + t.map(([i, a, l]) => `${i},${a},${l},${i === 'x' ? '' : 'A'}`).join('\n') + '\n';
-    const file = project({ 'ann.csv': lines }, 'source anns = csv "ann.csv"\ncell c = anns | consensus method: weighted gold: gold\nexport c | write "out/"');
+    const file = project({ 'ann.csv': lines }, 'source anns = csv "ann.csv"\ncell c = anns | consensus method: weighted gold: gold\nexport c | write "out/" shuffle: false');
     const r = await runJson(file);
     expect(r.code).toBe(0);
     const rows = readJsonl(join(file, '..', 'out', 'c.jsonl'));
@@ -128,7 +128,7 @@ describe('consensus: QA gates, joins and bad input', () => {
     const file = project({ 'items.jsonl': ITEMS, 'ann.csv': csv(ANN) }, `source tickets = jsonl "items.jsonl"
 source anns = annotations "ann.csv" labels: [billing, account]
 cell gold = anns | consensus items: tickets min_agreement: 70% min_annotators: 2 review: "review/queue.json"
-export gold | write "out/"`);
+export gold | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     expect(cells.get('anns')!.dropped).toEqual({ 'label not declared': 1 });
@@ -155,7 +155,7 @@ export gold | write "out/"`);
     // argilla carries each annotator's answer as a response
     const expected: Record<string, string[]> = { prodigy: ['t2 q account'], doccano: ['t2 q account'], argilla: ['t2 ana billing', 't2 bo account', 't2 cy account', 't3 ana billing', 't3 bo account'] };
     for (const [fmt, ext] of [['prodigy', 'jsonl'], ['doccano', 'jsonl'], ['argilla', 'json'], ['csv', 'csv']] as const) {
-      const file = project({ 'ann.csv': csv(ANN.slice(0, 8)) }, `source anns = annotations "ann.csv"\ncell gold = anns | consensus min_agreement: 70% review: "review/" review_format: ${fmt}\nexport gold | write "out/"`);
+      const file = project({ 'ann.csv': csv(ANN.slice(0, 8)) }, `source anns = annotations "ann.csv"\ncell gold = anns | consensus min_agreement: 70% review: "review/" review_format: ${fmt}\nexport gold | write "out/" shuffle: false`);
       expect((await runJson(file)).code).toBe(0);
       const text = readFileSync(join(file, '..', 'review', `gold_review.${ext}`), 'utf8');
       if (fmt === 'csv') {
@@ -163,7 +163,7 @@ export gold | write "out/"`);
         expect(text).toContain('t3,,,,,"{""ana"":""billing"",""bo"":""account""}"');
         continue;
       }
-      const back = project({ [`q.${ext}`]: text }, `source q = annotations "q.${ext}"${fmt === 'argilla' ? ' question: "label"' : ''}\nexport q | write "out/"`);
+      const back = project({ [`q.${ext}`]: text }, `source q = annotations "q.${ext}"${fmt === 'argilla' ? ' question: "label"' : ''}\nexport q | write "out/" shuffle: false`);
       const r = await runJson(back);
       expect(r.code).toBe(0);
       const rows = readJsonl(join(back, '..', 'out', 'q.jsonl'));
@@ -181,7 +181,7 @@ export gold | write "out/"`);
         'ann/a.jsonl': doc([[0, 5, 'ORG'], [10, 15, 'PER']]),
         'ann/b.jsonl': doc([[0, 5, 'ORG'], [10, 16, 'PER'], [20, 25, 'LOC']]),
       },
-      'source anns = annotations "ann/*.jsonl"\ncell c = anns | consensus\nexport c | write "out/"',
+      'source anns = annotations "ann/*.jsonl"\ncell c = anns | consensus\nexport c | write "out/" shuffle: false',
     );
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
@@ -199,7 +199,7 @@ export gold | write "out/"`);
     const nfc = 'Café Müller opened';
     const items = JSON.stringify({ id: 'd1', text: nfc.normalize('NFD') }) + '\n';
     const ann = JSON.stringify({ id: 'd1', text: nfc, label: [[0, 11, 'ORG']] }) + '\n';
-    const file = project({ 'items.jsonl': items, 'ann/ana.jsonl': ann }, 'source docs = jsonl "items.jsonl"\nsource anns = annotations "ann/*.jsonl"\ncell c = anns | consensus items: docs\nexport c | write "out/"');
+    const file = project({ 'items.jsonl': items, 'ann/ana.jsonl': ann }, 'source docs = jsonl "items.jsonl"\nsource anns = annotations "ann/*.jsonl"\ncell c = anns | consensus items: docs\nexport c | write "out/" shuffle: false');
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     expect(cells.get('c')!.dropped).toEqual({ 'text differs from item': 1 });
@@ -211,5 +211,35 @@ export gold | write "out/"`);
   it('flags annotators with a single rating, naming where it came from', async () => {
     const { notes } = await notesOf([['a', 'x', 'p'], ['a', 'y', 'p'], ['b', 'x', 'q'], ['b', 'y', 'q'], ['b', 'z', 'q']]);
     expect(notes).toContain('⚠ annotator with a single rating, too few for per-annotator agreement: z (ann.csv:6)');
+  });
+});
+
+describe('missing labels and metrics that cannot be computed', () => {
+  const coders = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, null, null, null],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, null, 3],
+    [null, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, null],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, null],
+  ];
+  const ALPHA = 'Krippendorff α: nominal 0.743 (tentative) · ordinal 0.815 (reliable) · interval 0.849 (reliable) · ratio 0.797 (tentative) · 40 pairable values';
+
+  it('NA / N/A / null votes are missing by default: interval α stays as without them', async () => {
+    const t: Triple[] = [];
+    coders.forEach((vals, c) => vals.forEach((v, j) => t.push([`u${j + 1}`, `c${c + 1}`, v === null ? ['NA', 'N/A', 'null'][j % 3] : v])));
+    // the annotations source keeps the markers (`missing: []`), so consensus sees them
+    const file = project({ 'ann.csv': csv(t) }, 'source anns = annotations "ann.csv" missing: []\ncell c = anns | consensus\nexport c | write "out/" shuffle: false');
+    const r = await runJson(file);
+    expect(r.code).toBe(0);
+    expect(r.cells.get('c')!.notes).toContain(ALPHA);
+    expect(r.cells.get('c')!.dropped).toEqual({ 'missing label': 7, review: 1 });
+    expect((r.cells.get('c')!.metrics as any).consensus.agreement.krippendorff_alpha.interval).toBeCloseTo(0.849, 3);
+  });
+
+  it('a non-number label among numbers: the notes say why ordinal/interval/ratio α are left out', async () => {
+    const t: Triple[] = [];
+    coders.forEach((vals, c) => vals.forEach((v, j) => t.push([`u${j + 1}`, `c${c + 1}`, v === null ? 'unsure' : v])));
+    const { notes } = await notesOf(t);
+    expect(notes.some((l) => l.startsWith('Krippendorff α: nominal') && !l.includes('interval'))).toBe(true);
+    expect(notes).toContain('ordinal, interval and ratio α left out: 5 labels are numbers but unsure is not (add them to `missing` if they mean "no answer", or give `order`)');
   });
 });

@@ -43,7 +43,7 @@ describe('export_tasks', () => {
     expect(cells.get('export:labeled')!.notes!.some((l) => l.startsWith('wrote review/tasks.json (3 rows'))).toBe(true);
 
     // read back: predictions become annotator model:ftr; offsets are the same code points
-    const back = join(tempProject({ 'tasks.json': readFileSync(join(dir, 'review', 'tasks.json'), 'utf8'), 'r.ftr': 'source a = annotations "tasks.json" predictions: true\ncell ftr = a | keep annotator == "model:ftr"\nexport ftr | write "out/"' }), 'r.ftr');
+    const back = join(tempProject({ 'tasks.json': readFileSync(join(dir, 'review', 'tasks.json'), 'utf8'), 'r.ftr': 'source a = annotations "tasks.json" predictions: true\ncell ftr = a | keep annotator == "model:ftr"\nexport ftr | write "out/" shuffle: false' }), 'r.ftr');
     expect((await runJson(back)).code).toBe(0);
     const rows = readJsonl(join(back, '..', 'out', 'ftr.jsonl'));
     expect(rows.map((r) => [r.item, r.label, r.spans])).toEqual([
@@ -68,7 +68,7 @@ export parts | export_tasks "s/" format: doccano`);
     const a = JSON.parse(readFileSync(join(dir, 'a', 'tasks.json'), 'utf8'));
     expect(a[0]).toEqual({ id: 'a1', fields: { text: ROWS[0].text }, metadata: {}, suggestions: { label: { value: 'billing', agent: 'ftr', score: 1 }, spans: { value: [{ start: 2, end: 12, label: 'PRODUCT' }], agent: 'ftr' } }, responses: { label: [{ value: 'billing', user_id: 'refund', status: 'submitted' }] } });
     const back = join(
-      tempProject({ 'p.jsonl': readFileSync(join(dir, 'p', 'tasks.jsonl'), 'utf8'), 'r.ftr': 'source a = annotations "p.jsonl"\nexport a | write "out/"' }),
+      tempProject({ 'p.jsonl': readFileSync(join(dir, 'p', 'tasks.jsonl'), 'utf8'), 'r.ftr': 'source a = annotations "p.jsonl"\nexport a | write "out/" shuffle: false' }),
       'r.ftr',
     );
     expect((await runJson(back)).code).toBe(0);

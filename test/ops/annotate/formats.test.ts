@@ -1,6 +1,6 @@
 /** Annotation tool formats: parsing each tool's shapes, span checks (code points vs UTF-16), export records. */
 import { describe, expect, it } from 'vitest';
-import { arrayElementLines, checkSpans, csvRecords, detectFormat, parseRecord, taskRecord, type ParseOptions } from '../../../src/ops/annotate/formats.js';
+import { arrayElementLines, checkSpans, csvRecords, detectFormat, formatCandidates, parseRecord, taskRecord, type ParseOptions } from '../../../src/ops/annotate/formats.js';
 import { codePointIndex, cpLength, utf16Index } from '../../../src/ops/annotate/rules.js';
 
 const O: ParseOptions = { predictions: false, fileStem: 'alice' };
@@ -168,3 +168,16 @@ describe('export records', () => {
     expect(parseRecord('argilla', ar, { ...O, question: 'label' }).annotations.map((a) => [a.annotator, a.label])).toEqual([['alice', 'Positive'], ['bob', 'Negative']]);
   });
 });
+
+describe('formatCandidates: the fields each tool writes', () => {
+  it('doccano with meta and no id is doccano; a bare {text, meta} fits doccano and Prodigy', () => {
+    expect(formatCandidates('.jsonl', { text: 'a', label: ['pos'], meta: { x: 1 } })).toEqual(['doccano']);
+    expect(formatCandidates('.jsonl', { text: 'a', entities: [[0, 1, 'LOC']], meta: {} })).toEqual(['doccano']);
+    expect(formatCandidates('.jsonl', { text: 'a', label: 'pos', meta: { id: 1 } })).toEqual(['prodigy']);
+    expect(formatCandidates('.jsonl', { text: 'a', spans: [], meta: { id: 1 } })).toEqual(['prodigy']);
+    expect(formatCandidates('.jsonl', { text: 'a', meta: { id: 1 } })).toEqual(['doccano', 'prodigy']);
+    expect(detectFormat('.jsonl', { text: 'a', meta: { id: 1 } })).toBeUndefined();
+    expect(formatCandidates('.jsonl', { foo: 1 })).toEqual([]);
+  });
+});
+

@@ -21,7 +21,7 @@ const ROWS = [
 function project(op: string, rows = ROWS): string {
   const dir = tempProject({
     'd.jsonl': rows.map((r) => JSON.stringify(r)).join('\n') + '\n',
-    'r.ftr': `recipe p\nseed 3\nsource d = jsonl "d.jsonl"\ncell aug = d | ${op}\nexport aug | write "out/"\n`,
+    'r.ftr': `recipe p\nseed 3\nsource d = jsonl "d.jsonl"\ncell aug = d | ${op}\nexport aug | write "out/" shuffle: false\n`,
   });
   return join(dir, 'r.ftr');
 }
@@ -286,5 +286,5 @@ describe('back_translate', () => {
 });
 
 function writeRecipe(file: string, op: string): void {
-  writeFileSync(file, `recipe p\nseed 3\nsource d = jsonl "d.jsonl"\ncell aug = d | ${op}\nexport aug | write "out/"\n`);
+  writeFileSync(file, `recipe p\nseed 3\nsource d = jsonl "d.jsonl"\ncell aug = d | ${op}\nexport aug | write "out/" shuffle: false\n`);
 }

@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ftr, readJsonl, runJson, tempProject } from '../../helpers.js';
 
@@ -39,9 +39,9 @@ ${body}
 describe('bias ops in a recipe', () => {
   it('bias_detect → bias_report → reweigh → write: weights, groups and notes', async () => {
     const file = project(`cell tagged = raw | bias_detect text dims: [gender, age]
-cell report = tagged | bias_report label: label positive: pos
+cell report = tagged | bias_report label: label positive: pos min_support: 5
 cell weighted = report | reweigh gender label positive: pos
-export weighted | write "out/"`);
+export weighted | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
 
@@ -56,7 +56,13 @@ export weighted | write "out/"`);
     const report = cells.get('report')!;
     expect(report.rowsOut).toBe(10);
     const notes = report.notes!;
-    expect(notes.some((l) => /^female\s+5\s+2\s+40\.0%\s+-0\.400\s+0\.500\s+⚠ DI < 0\.8$/.test(l))).toBe(true);
+    expect(notes.some((l) => /^female\s+5\s+2\s+40\.0%\s+11\.8–76\.9%\s+-0\.400\s+0\.500\s+⚠ DI < 0\.8$/.test(l))).toBe(true);
+    // the same numbers, machine-readable at full precision: in the event and in metrics.json
+    const female = (report.metrics as any).bias_report['rates:gender'].groups.female;
+    expect(female).toMatchObject({ rows: 5, count: 2, rate: 0.4, spd: 0.4 - 0.8, di: 0.5, flagged: true });
+    expect(female.ci95[0]).toBeCloseTo(0.11762, 5);
+    const file2 = JSON.parse(readFileSync(resolve(report.metricsFile!), 'utf8'));
+    expect(file2).toEqual({ cell: 'report', metrics: report.metrics });
     expect(notes).toContain('parity (pos): max−min rate 0.400 · min/max 0.500 ⚠ below 0.8');
     expect(notes).toContain('age: no group in 10 rows (all none)');
     expect(notes).toContain('source diversity (source): 3 sources · H 1.485 bits · H/log K 0.937 · exp(H) 2.80 · Gini–Simpson 0.620 · inverse Simpson 2.63 · max/min 2.50');
@@ -71,8 +77,8 @@ export weighted | write "out/"`);
 cell balanced = tagged | resample gender label
 cell cf = raw | counterfactual text only_swapped
 cell parts = balanced | split 50% 50% group: parent
-export cf | write "out/"
-export parts | write "out/"`);
+export cf | write "out/" shuffle: false
+export parts | write "out/" shuffle: false`);
     const { code, cells } = await runJson(file);
     expect(code).toBe(0);
     const balanced = cells.get('balanced')!;
@@ -108,7 +114,7 @@ export parts | write "out/"`);
 
   it('lexicons from the recipe: a record and a file', async () => {
     const file = project(`cell tagged = raw | bias_detect text dims: [gender, disability, occupation] names: false lexicon: { female: [gal], disability: { wheelchair_user: ["wheelchair user"] } } lexicon_file: "lex.json"
-export tagged | write "out/"`);
+export tagged | write "out/" shuffle: false`);
     writeFileSync(join(file, '..', 'lex.json'), JSON.stringify({ occupation: { trades: ['mechanic', 'bike'] } }));
     const { code } = await runJson(file);
     expect(code).toBe(0);

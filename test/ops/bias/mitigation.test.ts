@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bias_report } from '../../../src/ops/bias/bias_report.js';
+import { wilson } from '../../../src/ops/bias/metrics.js';
 import { resample } from '../../../src/ops/bias/resample.js';
 import { reweigh } from '../../../src/ops/bias/reweigh.js';
 import type { Row } from '../../../src/ops/types.js';
@@ -106,7 +107,7 @@ describe('resample', () => {
 describe('bias_report', () => {
   it('representation, rates with SPD/DI and the four-fifths flag; rows pass through', async () => {
     const rows = [...vectorRows(), { id: 'n1', text: 'x', gender: [], label: 'neg' }, { id: 'x1', text: 'y', gender: ['female', 'male'], label: 'pos' }];
-    const { kept, notes } = await runGlobal(bias_report, rows, { by: ['gender'], label: 'label', positive: 'pos' });
+    const { kept, notes } = await runGlobal(bias_report, rows, { by: ['gender'], label: 'label', positive: 'pos', min_support: 5 });
     expect(kept).toEqual(rows);
     // 12 rows: male 5, female 5 (demographic, listed first), then mixed 1, none 1
     expect(notes[0]).toBe('gender: 12 rows, 2 groups (a row mentioning several groups is `mixed`, none `none`):');
@@ -114,19 +115,45 @@ describe('bias_report', () => {
     expect(notes.some((l) => /^mixed\s+1\s+8\.3%$/.test(l))).toBe(true);
     expect(notes).toContain('representation of male, female vs uniform: TVD 0.000 · KL 0.000 nats · max/min 1.00');
     // reference male (tie with female, first seen): female 2/5 = 0.4 vs 0.8 → SPD −0.4, DI 0.5, flagged
-    expect(notes.some((l) => /^female\s+5\s+2\s+40\.0%\s+-0\.400\s+0\.500\s+⚠ DI < 0\.8$/.test(l))).toBe(true);
-    expect(notes.some((l) => /^male\s+5\s+4\s+80\.0%\s+0\.000\s+1\.000\s+\(reference\)$/.test(l))).toBe(true);
+    expect(notes.some((l) => /^female\s+5\s+2\s+40\.0%\s+11\.8–76\.9%\s+-0\.400\s+0\.500\s+⚠ DI < 0\.8$/.test(l))).toBe(true);
+    expect(notes.some((l) => /^male\s+5\s+4\s+80\.0%\s+37\.6–96\.4%\s+0\.000\s+1\.000\s+\(reference\)$/.test(l))).toBe(true);
     // none and mixed are shown, never flagged
-    expect(notes.some((l) => /^none\s+1\s+0\s+0\.0%\s+-0\.800\s+0\.000$/.test(l))).toBe(true);
+    expect(notes.some((l) => /^none\s+1\s+0\s+0\.0%\s+0\.0–79\.3%\s+-0\.800\s+0\.000$/.test(l))).toBe(true);
     expect(notes).toContain('parity (pos): max−min rate 0.400 · min/max 0.500 ⚠ below 0.8');
   });
 
   it('without `positive`: rates of every label, the four-fifths rule both ways', async () => {
-    const { notes } = await runGlobal(bias_report, vectorRows(), { by: ['gender'], label: 'label' });
+    const { notes } = await runGlobal(bias_report, vectorRows(), { by: ['gender'], label: 'label', min_support: 5 });
     expect(notes.some((l) => /^male\s+5\s+80\.0%\s+20\.0%$/.test(l))).toBe(true);
     // P(neg|f) = 0.6 vs P(neg|m) = 0.2: DI 3 > 1/0.8, so the reference is the group below four-fifths
     expect(notes).toContain('parity (pos): max−min rate 0.400 · min/max 0.500 · ⚠ four-fifths rule vs male: female DI 0.500 (< 0.8)');
     expect(notes).toContain('parity (neg): max−min rate 0.400 · min/max 0.333 · ⚠ four-fifths rule vs male: female DI 3.000 (> 1.25)');
+  });
+
+  it('a group below min_support (default 10) is shown with its 95% Wilson interval but never flagged', async () => {
+    const rows = [...Array.from({ length: 20 }, (_, i) => ({ id: `m${i}`, g: 'male', y: i < 10 ? 'pos' : 'neg' })), { id: 'f0', g: 'female', y: 'neg' }];
+    const { notes } = await runGlobal(bias_report, rows, { by: ['g'], label: 'y', positive: 'pos' });
+    // female 0/1: DI 0 would be flagged; with one row it is not judged
+    expect(notes.some((l) => /^female\s+1\s+0\s+0\.0%\s+0\.0–79\.3%\s+-0\.500\s+0\.000\s+\(n < 10: not judged\)$/.test(l))).toBe(true);
+    expect(notes).toContain('not judged by the four-fifths rule (fewer than 10 rows in the group or the reference; `min_support`): female');
+    expect(notes.some((l) => l.includes('⚠ DI'))).toBe(false);
+    // without positive: the per-label lines do not flag it either
+    const all = await runGlobal(bias_report, rows, { by: ['g'], label: 'y' });
+    expect(all.notes.some((l) => l.includes('four-fifths rule vs'))).toBe(false);
+    // min_support: 1 judges it
+    expect((await runGlobal(bias_report, rows, { by: ['g'], label: 'y', positive: 'pos', min_support: 1 })).notes.some((l) => l.includes('⚠ DI < 0.8'))).toBe(true);
+  });
+
+  it('Wilson score intervals match the textbook values', () => {
+    const [lo1, hi1] = wilson(1, 1);
+    expect(lo1).toBeCloseTo(0.2065, 4);
+    expect(hi1).toBe(1);
+    const [lo2, hi2] = wilson(0, 10);
+    expect(lo2).toBe(0);
+    expect(hi2).toBeCloseTo(0.2775, 4);
+    const [lo3, hi3] = wilson(40, 100);
+    expect(lo3).toBeCloseTo(0.3094, 4);
+    expect(hi3).toBeCloseTo(0.4980, 4);
   });
 
   it('reference group and uneven representation', async () => {

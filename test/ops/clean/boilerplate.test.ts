@@ -81,7 +81,7 @@ describe('boilerplate op', () => {
 
   it('runs in a recipe', async () => {
     const dir = tempProject({
-      'r.ftr': 'recipe b\nsource t = jsonl "t.jsonl"\ncell clean = t | boilerplate text quoted patterns: [/^\\[External\\]/]\nexport clean | write "out/"\n',
+      'r.ftr': 'recipe b\nsource t = jsonl "t.jsonl"\ncell clean = t | boilerplate text quoted patterns: [/^\\[External\\]/]\nexport clean | write "out/" shuffle: false\n',
       't.jsonl': [{ text: '[External] sender\nMy order is late.\n\nOn Mon, 3 Jun 2024, Shop <s@x.com> wrote:\n> Your order shipped.\n\n-- \nBob' }, { text: 'Fine' }].map((r) => JSON.stringify(r)).join('\n') + '\n',
     });
     const { code, cells } = await runJson(join(dir, 'r.ftr'));

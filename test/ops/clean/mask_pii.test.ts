@@ -100,7 +100,7 @@ describe('mask_pii op', () => {
 
   it('runs in a recipe', async () => {
     const dir = tempProject({
-      'r.ftr': 'recipe m\nsource t = jsonl "t.jsonl"\ncell masked = t | mask_pii text kinds: [email, phone, card] column: "pii"\nexport masked | write "out/"\n',
+      'r.ftr': 'recipe m\nsource t = jsonl "t.jsonl"\ncell masked = t | mask_pii text kinds: [email, phone, card] column: "pii"\nexport masked | write "out/" shuffle: false\n',
       't.jsonl': [{ text: 'Reach me at ann@example.com or (555) 123-4567, card 4111111111111111, see https://x.com' }, { text: 'Order 1234567890 on 2024-05-12' }].map((r) => JSON.stringify(r)).join('\n') + '\n',
     });
     const { code, cells } = await runJson(join(dir, 'r.ftr'));

@@ -92,7 +92,7 @@ describe('missing', () => {
 
   it('runs in a recipe', async () => {
     const dir = tempProject({
-      'r.ftr': 'recipe m\nsource t = jsonl "t.jsonl"\ncell m = t | missing { label: drop, text: flag, title: { fill_from: subject }, lang: { fill: "en" } }\nexport m | write "out/"\n',
+      'r.ftr': 'recipe m\nsource t = jsonl "t.jsonl"\ncell m = t | missing { label: drop, text: flag, title: { fill_from: subject }, lang: { fill: "en" } }\nexport m | write "out/" shuffle: false\n',
       't.jsonl': ROWS.map(({ id: _id, ...r }) => JSON.stringify(r)).join('\n') + '\n',
     });
     const { code, cells: c } = await runJson(join(dir, 'r.ftr'));

@@ -97,7 +97,7 @@ seed 1
 source docs = jsonl "train.jsonl"
 source mmlu = jsonl "mmlu.jsonl"
 cell clean = docs | decontaminate mmlu files: "evals/*"
-export clean | write "out/"
+export clean | write "out/" shuffle: false
 `,
       'train.jsonl': trainRows.map((r) => JSON.stringify(r)).join('\n') + '\n',
       'mmlu.jsonl': evalRows().map((r) => JSON.stringify(r)).join('\n') + '\n',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dedupe, dedupeKey, dedupeText, loadXxhash } from '../../../src/ops/curate/dedupe.js';
 import { ftr, runJson, tempProject } from '../../helpers.js';
@@ -52,12 +52,52 @@ describe('dedupe', () => {
 
   it('keys are xxh64 of the folded, NUL-joined columns', async () => {
     const xx = await loadXxhash();
-    expect(dedupeText({ a: 'X  y', b: 3 }, ['a', 'b'], true)).toBe('x y\u00003\u0000');
-    expect(dedupeKey(xx, { a: 'X  y', b: 3 }, ['a', 'b'], true)).toBe(xx.h64('x y\u00003\u0000'));
+    expect(dedupeText({ a: 'X  y', b: 3 }, ['a', 'b'], true)).toBe('sx y\u0000n3\u0000');
+    expect(dedupeKey(xx, { a: 'X  y', b: 3 }, ['a', 'b'], true)).toBe(xx.h64('sx y\u0000n3\u0000'));
     expect(typeof dedupeKey(xx, { a: 'x' }, ['a'], true)).toBe('bigint');
     expect(dedupeKey(xx, { a: 'x', b: 'y' }, ['a', 'b'], false)).not.toBe(dedupeKey(xx, { a: 'xy', b: '' }, ['a', 'b'], false));
     // golden: xxh64 with seed 0 of "abc" is 0x44bc2cf5ad770999
     expect(xx.h64('abc')).toBe(0x44bc2cf5ad770999n);
+  });
+});
+
+describe('dedupe keys keep their type', () => {
+  it('"NULL", null, missing, a record and its JSON text, 1 and "1" are all different', async () => {
+    const typed = [
+      { id: 'missing' },
+      { id: 'null', text: null },
+      { id: 'NULL', text: 'NULL' },
+      { id: 'lower-null', text: 'null' },
+      { id: 'record', text: { k: 1 } },
+      { id: 'json', text: '{"k":1}' },
+      { id: 'num', text: 1 },
+      { id: 'str1', text: '1' },
+      { id: 'list', text: ['a'] },
+      { id: 'liststr', text: '["a"]' },
+    ];
+    const r = await runGlobal(dedupe, typed, {});
+    // "NULL" and "null" fold to the same string: the only duplicate here
+    expect(r.dropped.map((d) => [d.id, d.detail])).toEqual([['lower-null', 'duplicate of NULL']]);
+    expect(r.keptIds).toEqual(['missing', 'null', 'NULL', 'record', 'json', 'num', 'str1', 'list', 'liststr']);
+  });
+
+  it('same type still matches: two nulls, two missing, records with keys in another order', async () => {
+    const r = await runGlobal(dedupe, [{ id: 'a', text: null }, { id: 'b', text: null }, { id: 'c' }, { id: 'd' }, { id: 'e', text: { x: 1, y: 2 } }, { id: 'f', text: { y: 2, x: 1 } }], {});
+    expect(r.keptIds).toEqual(['a', 'c', 'e']);
+  });
+
+  it('fold makes every whitespace run one space, newlines and blank lines included', async () => {
+    const ws = [
+      { id: 'a', text: 'foo bar' },
+      { id: 'b', text: 'foo\nbar' },
+      { id: 'c', text: 'foo\n\nbar' },
+      { id: 'd', text: ' Foo\t\r\n  bar \n' },
+      { id: 'e', text: 'foobar' },
+    ];
+    const r = await runGlobal(dedupe, ws, {});
+    expect(r.keptIds).toEqual(['a', 'e']);
+    // without fold the characters are compared as they are
+    expect((await runGlobal(dedupe, ws, { fold: false })).keptIds).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 });
 
@@ -71,7 +111,7 @@ describe('dedupe in a recipe', () => {
   ];
   const project = (call: string) =>
     tempProject({
-      'r.ftr': `recipe d\nseed 1\nsource docs = jsonl "data.jsonl"\ncell u = docs | ${call}\nexport u | write "out/"\n`,
+      'r.ftr': `recipe d\nseed 1\nsource docs = jsonl "data.jsonl"\ncell u = docs | ${call}\nexport u | write "out/" shuffle: false\n`,
       'data.jsonl': data.map((r) => JSON.stringify(r)).join('\n') + '\n',
     });
 
@@ -86,6 +126,19 @@ describe('dedupe in a recipe', () => {
     const rejects = await ftr('rejects', join(dir, 'r.ftr'), 'u', '--json');
     const details = rejects.out.trim().split('\n').map((l) => JSON.parse(l).detail);
     expect(details).toEqual(['duplicate of T2 (kept the highest score: 5 vs 1)', 'duplicate of T2 (kept the highest score: 5 vs 3)']);
+  });
+
+  it('its numbers are metrics: in the --json cell event and in metrics.json, at full precision; a cached run has them too', async () => {
+    const dir = project('dedupe text');
+    const r = await runJson(join(dir, 'r.ftr'));
+    const u = r.cells.get('u')!;
+    expect(u.metrics).toEqual({ dedupe: { rows: 5, duplicates: 2, kept: 3, duplicate_share: 0.4 } });
+    expect(JSON.parse(readFileSync(resolve(u.metricsFile!), 'utf8'))).toEqual({ cell: 'u', metrics: u.metrics });
+    const again = await runJson(join(dir, 'r.ftr'));
+    expect(again.cells.get('u')!.status).toBe('cached');
+    expect(again.cells.get('u')!.metrics).toEqual(u.metrics);
+    // a cell whose ops report nothing has no metrics
+    expect(r.cells.get('docs')!.metrics).toBeUndefined();
   });
 
   it('`keep highest` without a score column is a check error', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dedupe_near, lshOf } from '../../../src/ops/curate/dedupe_near.js';
-import { jaccard, shingles } from '../../../src/ops/curate/minhash.js';
+import { detectionProbability, jaccard, shingles } from '../../../src/ops/curate/minhash.js';
 import type { Row } from '../../../src/ops/types.js';
 import { ftr, readJsonl, runJson, tempProject } from '../../helpers.js';
 import { edit, makeDocs, makeVocab, runGlobal } from './helpers.js';
@@ -42,6 +42,38 @@ describe('dedupe_near', () => {
     expect(lshOf({ threshold: 0.8, perms: 128 })).toEqual({ bands: 9, rows: 13, solved: true });
     expect(lshOf({ threshold: 0.8, perms: 128, recall_weight: 0.9 })).toEqual({ bands: 14, rows: 9, solved: true });
     expect(lshOf({ threshold: 0.8, perms: 128, bands: 16, rows: 8 })).toEqual({ bands: 16, rows: 8, solved: false });
+    // the defaults: a pair at the threshold itself is found with probability ≥ 95%
+    expect(lshOf({ threshold: 0.8, perms: 128, recall_weight: 0.9, min_recall: 0.95 })).toEqual({ bands: 13, rows: 7, solved: true });
+    for (const t of [0.5, 0.7, 0.8, 0.9]) {
+      const { bands, rows } = lshOf({ threshold: t, perms: 128, recall_weight: 0.9, min_recall: 0.95 });
+      expect(detectionProbability(t, bands, rows)).toBeGreaterThanOrEqual(0.95);
+    }
+  });
+
+  it('with the defaults, pairs at exactly the threshold land in one cluster about 95% of the time (not 87%)', async () => {
+    // 300 pairs of 10-word texts (n: 1): 8 shared words and one of its own each → Jaccard 8/10 exactly
+    const words = makeVocab(300 * 10, 77);
+    const rows: Row[] = [];
+    for (let p = 0; p < 300; p++) {
+      const w = words.slice(p * 10, p * 10 + 10);
+      rows.push({ id: `a${p}`, text: [...w.slice(0, 8), w[8]].join(' ') }, { id: `b${p}`, text: [...w.slice(0, 8), w[9]].join(' ') });
+    }
+    expect(jaccard(shingles(rows[0].text as string, 'word', 1), shingles(rows[1].text as string, 'word', 1))).toBe(0.8);
+    const r = await runGlobal(dedupe_near, rows, { n: 1 });
+    const found = r.dropped.length / 300;
+    expect(found).toBeGreaterThanOrEqual(0.93);
+    expect(r.notes).toContain('a pair at Jaccard 0.8 exactly is a candidate with probability 0.953 (bands × rows solved for ≥ 0.95; `min_recall`)');
+  });
+
+  it('mode: mark keeps every row and gives near-duplicates their cluster id, so split group: cluster keeps them together', async () => {
+    const r = await runGlobal(dedupe_near, dataset(), { mode: 'mark' });
+    expect(r.dropped).toEqual([]);
+    expect(r.kept).toHaveLength(60);
+    const cluster = new Map(r.kept.map((x) => [x.id, x.cluster]));
+    for (let i = 0; i < 10; i++) expect(cluster.get(`D${i}`)).toBe(`T${i}`);
+    expect(cluster.get('E12')).toBe('T12');
+    expect(cluster.get('F20')).toBe('F20');
+    expect(r.notes.at(-1)).toBe('15 near-duplicates marked in 60 rows, none dropped (mode mark): 15 clusters (largest 2 rows); `cluster` is the id of each cluster\'s first row');
   });
 
   it('finds the planted near-duplicates, keeps the unrelated rows, and logs the curve and memory first', async () => {
@@ -54,8 +86,9 @@ describe('dedupe_near', () => {
     expect(r.dropped.find((d) => d.id === 'E10')!.detail).toBe('near-duplicate of T10 (jaccard 1.00 exact ≥ 0.8)');
     expect(r.logs[0]).toBe('LSH 16 bands × 8 rows of 128 MinHash values over word 5-grams (as given; knee ≈ 0.71)');
     expect(r.logs[1]).toBe('P(candidate | jaccard): 0.50 → 0.061 · 0.60 → 0.237 · 0.70 → 0.613 · 0.80 → 0.947 · 0.85 → 0.994 · 0.90 → 1.000 · 0.95 → 1.000');
-    expect(r.logs[2]).toMatch(/^index memory ≈ [\d.]+ KB for 60 rows \(band keys 7\.5 KB, buckets 1\.5 KB, union-find 480 B, per-row maps 960 B\) \+ ~1000 B per candidate row \(its shingle set, for verify\)$/);
-    expect(r.notes.slice(0, 3)).toEqual(r.logs);
+    expect(r.logs[2]).toBe('a pair at Jaccard 0.8 exactly is a candidate with probability 0.947 ⚠ below 0.95: more bands of fewer rows would find more');
+    expect(r.logs[3]).toMatch(/^index memory ≈ [\d.]+ KB for 60 rows \(band keys 7\.5 KB, buckets 1\.5 KB, union-find 480 B, per-row maps 960 B\) \+ ~1000 B per candidate row \(its shingle set, for verify\)$/);
+    expect(r.notes.slice(0, 4)).toEqual(r.logs);
     expect(r.notes.at(-1)).toBe('15 near-duplicates dropped from 60 rows: 15 clusters (largest 2 rows), keep first');
   });
 
@@ -115,11 +148,10 @@ describe('dedupe_near', () => {
       { id: 's5', text: null },
     ];
     const r = await runGlobal(dedupe_near, rows, { verify: false, recall_weight: 0.5 });
-    expect(r.keptIds).toEqual(['s1', 's3', 's4']);
-    expect(r.dropped.map((d) => d.detail)).toEqual([
-      'near-duplicate of s1 (jaccard 1.00 estimated; LSH 9×13, threshold 0.8)',
-      'near-duplicate of s4 (jaccard 1.00 estimated; LSH 9×13, threshold 0.8)',
-    ]);
+    // an empty text and a missing one have no words: they are not compared (not near-duplicates of each other)
+    expect(r.keptIds).toEqual(['s1', 's3', 's4', 's5']);
+    expect(r.dropped.map((d) => d.detail)).toEqual(['near-duplicate of s1 (jaccard 1.00 estimated; LSH 13×7, threshold 0.8)']);
+    expect(r.kept.find((x) => x.id === 's5')!.cluster).toBe('s5');
   });
 
   it('is reproducible for a seed, and char shingles work too', async () => {

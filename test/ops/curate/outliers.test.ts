@@ -53,7 +53,7 @@ describe('outliers in a recipe', () => {
 source rows = jsonl "data/rows.jsonl"
 cell dropped = rows | outliers length
 cell flagged = rows | outliers length iqr flag
-export flagged | write "out/"
+export flagged | write "out/" shuffle: false
 `,
       'data/rows.jsonl': data,
     });

@@ -213,7 +213,7 @@ describe('quality in a recipe', () => {
   const recipe = `recipe q
 source rows = jsonl "data/rows.jsonl" { id: .id, text: .body, label: .label }
 cell q = rows | quality c4 gopher_quality min_doc_words: "p50"
-export q | write "out/"
+export q | write "out/" shuffle: false
 `;
 
   it('cleans with C4, drops by rule with data-relative thresholds, and reports per rule', async () => {

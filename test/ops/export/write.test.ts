@@ -35,13 +35,13 @@ ${exports}
 
 describe('write format: … (one dataset, exact file contents)', () => {
   it('writes every format from the same rows', async () => {
-    const { dir, file } = project(`export clean | write "out/plain.jsonl"
-export clean | write "out/chat.jsonl" format: chat system: "Route the ticket."
-export clean | write "out/alpaca.jsonl" alpaca instruction_text: "Classify the ticket." input: text output: label
-export clean | write "out/sharegpt.jsonl" sharegpt
-export clean | write "out/cls.jsonl" classification
-export clean | write "out/data.csv" csv
-export clean | write "out/data.parquet" parquet`);
+    const { dir, file } = project(`export clean | write "out/plain.jsonl" shuffle: false
+export clean | write "out/chat.jsonl" format: chat system: "Route the ticket." shuffle: false
+export clean | write "out/alpaca.jsonl" alpaca instruction_text: "Classify the ticket." input: text output: label shuffle: false
+export clean | write "out/sharegpt.jsonl" sharegpt shuffle: false
+export clean | write "out/cls.jsonl" classification shuffle: false
+export clean | write "out/data.csv" csv shuffle: false
+export clean | write "out/data.parquet" parquet shuffle: false`);
     const run = await runJson(file);
     expect(run.code).toBe(0);
     const out = (f: string) => join(dir, 'out', f);
@@ -127,9 +127,9 @@ export clean | write "out/data.parquet" parquet`);
       'data/conv.jsonl': jsonl(conv),
       'r.ftr': `recipe conv
 source conv = jsonl "data/conv.jsonl"
-export conv | write "out/conv.jsonl" chat
-export conv | write "out/sg.jsonl" sharegpt
-export conv | write "out/ids.csv" csv columns: [messages, id]
+export conv | write "out/conv.jsonl" chat shuffle: false
+export conv | write "out/sg.jsonl" sharegpt shuffle: false
+export conv | write "out/ids.csv" csv columns: [messages, id] shuffle: false
 `,
     });
     expect((await runJson(join(dir, 'r.ftr'))).code).toBe(0);
@@ -152,10 +152,10 @@ export conv | write "out/ids.csv" csv columns: [messages, id]
   it('one file per part of a split, named by part and format', async () => {
     const many = Array.from({ length: 30 }, (_, i) => ({ id: `r${i}`, text: `ticket number ${i} about ${['billing', 'shipping'][i % 2]}`, label: ['billing', 'shipping'][i % 2] }));
     const { dir, file } = project(`cell parts = clean | split 60% 20% 20%
-export parts | write "plain/"
-export parts | write "chat/" chat
-export parts | write "csv/" csv
-export parts | write "pq/" parquet`, many);
+export parts | write "plain/" shuffle: false
+export parts | write "chat/" chat shuffle: false
+export parts | write "csv/" csv shuffle: false
+export parts | write "pq/" parquet shuffle: false`, many);
     const run = await runJson(file);
     expect(run.code).toBe(0);
     expect(readdirSync(join(dir, 'chat')).sort()).toEqual(['test.jsonl', 'train.jsonl', 'val.jsonl']);
@@ -182,7 +182,7 @@ describe('rows a format cannot hold', () => {
   ];
 
   it('fail the write by default, naming the reason and the first row; the old file stays', async () => {
-    const { dir, file } = project('export clean | write "out/chat.jsonl" chat', rows.filter((r) => r.label));
+    const { dir, file } = project('export clean | write "out/chat.jsonl" chat shuffle: false', rows.filter((r) => r.label));
     expect((await runJson(file)).code).toBe(0);
     const good = readFileSync(join(dir, 'out/chat.jsonl'), 'utf8');
     writeFileSync(join(dir, 'data/tickets.jsonl'), jsonl(rows));
@@ -197,7 +197,7 @@ describe('rows a format cannot hold', () => {
   });
 
   it('skip_invalid leaves them out and counts them in the log and the card', async () => {
-    const { dir, file } = project('export clean | write "out/" classification skip_invalid card', rows);
+    const { dir, file } = project('export clean | write "out/" classification skip_invalid card shuffle: false', rows);
     const run = await runJson(file);
     expect(run.code).toBe(0);
     expect(readJsonl(join(dir, 'out/clean.jsonl'))).toEqual([
@@ -237,17 +237,17 @@ describe('ftr check: the columns a format needs', () => {
   };
 
   it('fails a format without the columns it reads, saying how to map them', async () => {
-    const r = await check('export clean | write "out/" alpaca');
+    const r = await check('export clean | write "out/" alpaca shuffle: false');
     expect(r.code).not.toBe(0);
     expect(r.err).toContain('format alpaca needs `instruction` (instruction) and `output` (output), which the input does not have');
     expect(r.err).toContain('input columns: id, source, text, label, weight, votes, tags');
     expect(r.err).toContain('help: format alpaca needs an instruction and an output: map them with `instruction: <column>`');
 
-    const chat = await check('export clean | write "out/" chat assistant: votes user: nope');
+    const chat = await check('export clean | write "out/" chat assistant: votes user: nope shuffle: false');
     expect(chat.code).not.toBe(0);
     expect(chat.err).toContain('unknown column `nope`');
 
-    const other = tempProject({ 'data/q.jsonl': jsonl([{ id: 'x', body: 'a question here', intent: 'y' }]), 'r.ftr': 'recipe q\nsource q = jsonl "data/q.jsonl"\nexport q | write "out/" chat\n' });
+    const other = tempProject({ 'data/q.jsonl': jsonl([{ id: 'x', body: 'a question here', intent: 'y' }]), 'r.ftr': 'recipe q\nsource q = jsonl "data/q.jsonl"\nexport q | write "out/" chat shuffle: false\n' });
     const r2 = await ftr('check', join(other, 'r.ftr'));
     expect(r2.code).not.toBe(0);
     expect(r2.err).toContain('format chat needs `text` (user) and `label` (assistant)');
@@ -255,20 +255,20 @@ describe('ftr check: the columns a format needs', () => {
   });
 
   it('passes when the columns are mapped; rejects params of another format and mismatched file names', async () => {
-    expect((await check('export clean | write "out/" alpaca instruction_text: "Classify." input: text output: label')).code).toBe(0);
-    expect((await check('export clean | write "out/" chat user: text assistant: label system: "Be brief."')).code).toBe(0);
-    const wrong = await check('export clean | write "out/" csv user: text');
+    expect((await check('export clean | write "out/" alpaca instruction_text: "Classify." input: text output: label shuffle: false')).code).toBe(0);
+    expect((await check('export clean | write "out/" chat user: text assistant: label system: "Be brief." shuffle: false')).code).toBe(0);
+    const wrong = await check('export clean | write "out/" csv user: text shuffle: false');
     expect(wrong.code).not.toBe(0);
     expect(wrong.err).toContain('`user:` applies to formats chat, sharegpt, not csv');
-    const ext = await check('export clean | write "out/data.jsonl" parquet');
+    const ext = await check('export clean | write "out/data.jsonl" parquet shuffle: false');
     expect(ext.code).not.toBe(0);
     expect(ext.err).toContain('format parquet writes .parquet files, but `out/data.jsonl` names a .jsonl file');
-    const both = await check('export clean | write "out/" chat messages: tags user: text');
+    const both = await check('export clean | write "out/" chat messages: tags user: text shuffle: false');
     expect(both.err).toContain('`messages:` passes a whole conversation through');
   });
 
   it('writes nothing when the check fails', async () => {
-    const { dir, file } = project('export clean | write "out/" classification text: nope');
+    const { dir, file } = project('export clean | write "out/" classification text: nope shuffle: false');
     expect((await runJson(file)).code).not.toBe(0);
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });

@@ -27,7 +27,7 @@ cell all = concat tickets, forum
 cell topical = all | relevance terms: ["refund", "invoice", "chargeback"] | language eng
 cell seeded = all | relevance seeds: seeds method: tfidf threshold: 0.1
 source seeds = jsonl "data/seeds.jsonl"
-export topical | write "out/"
+export topical | write "out/" shuffle: false
 `,
       'data/tickets.jsonl': jsonl(TICKETS),
       'data/forum.jsonl': jsonl(FORUM),

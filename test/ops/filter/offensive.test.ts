@@ -62,8 +62,8 @@ source rows = jsonl "rows.jsonl"
 cell clean = rows | offensive
 cell masked = rows | offensive mask words: ["darn"]
 cell flagged = rows | offensive flag allow: ["shit"]
-export masked | write "out/"
-export flagged | write "out/"
+export masked | write "out/" shuffle: false
+export flagged | write "out/" shuffle: false
 `,
       'rows.jsonl': ['This is shit', 'darn printer', 'All good here'].map((text) => JSON.stringify({ text })).join('\n') + '\n',
     });

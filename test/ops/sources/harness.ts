@@ -21,7 +21,7 @@ export function project(files: Record<string, string | Buffer> = {}): string {
 
 /** Run `source s = SOURCE` in `dir` (rows exported to out.jsonl so every row can be checked). */
 export async function runSource(dir: string, source: string, ...flags: string[]): Promise<SourceRun> {
-  writeFileSync(join(dir, 'r.ftr'), `source s = ${source}\nexport s | write "out.jsonl"\n`);
+  writeFileSync(join(dir, 'r.ftr'), `source s = ${source}\nexport s | write "out.jsonl" shuffle: false\n`);
   const r = await runJson(join(dir, 'r.ftr'), ...flags);
   const cell = r.cells.get('s');
   const out = join(dir, 'out.jsonl');

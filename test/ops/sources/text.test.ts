@@ -46,6 +46,9 @@ describe('text source', () => {
     expect(r.dropped).toEqual({ 'invalid UTF-8': 1 });
     expect((await ftr('rejects', join(dir, 'r.ftr'), 's')).out).toContain('b.txt.gz:2');
     expect(r.rowsOut + total(r.dropped)).toBe(5);
+    // blank lines are not rows, but they are counted
+    const cell = r.events.find((e) => e.type === 'cell' && e.cell === 's' && e.status === 'done') as { notes?: string[] };
+    expect(cell.notes).toContain('a.txt: 2 blank lines skipped');
   });
 
   it('a path that matches nothing is a check-time error', async () => {

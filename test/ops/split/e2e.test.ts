@@ -67,7 +67,7 @@ describe('split and leakage in recipes', () => {
     const found = await runJson(project('cell parts = raw | split\ncell audited = parts | leakage text'));
     expect(found.code).toBe(0);
     const notes = found.cells.get('audited')!.notes!;
-    expect(notes[0]).toMatch(/^leakage on text: 1 text in several parts, \d+ near pairs \(Jaccard ≥ 0\.80 on 3-word shingles\)$/);
+    expect(notes[0]).toMatch(/^leakage on text: 1 text in several parts, \d+ near pairs \(Jaccard ≥ 0\.80 on 5-word shingles\)$/);
     expect(notes.some((l) => /^pair\s+exact\s+near$/.test(l))).toBe(true);
     expect(notes.some((l) => /^train ↔ test\s+1\s+[1-9]\d*$/.test(l))).toBe(true);
     expect(notes).toContain('label distribution (label):');
