@@ -49,8 +49,8 @@ export interface RunSpec {
   data: { train: Example[]; val: Example[]; test: Example[] };
   /** dropout while training (default: the base config's) */
   dropout?: number;
-  /** sequence vector for classification; auto: see `autoPooling` */
-  pooling?: Pooling | 'auto';
+  /** sequence vector for classification; auto: see `autoPooling`; transformers: what its …ForSequenceClassification pools */
+  pooling?: Pooling | 'auto' | 'transformers';
   /**
    * threads computing each micro-batch's gradients (data parallel; default 1): this one plus
    * workers − 1 worker threads, each with its own wasm instance and model copy. Not for
@@ -97,6 +97,11 @@ export interface RunResult {
  * base (DistilBERT, one `pretrain` wrote) never taught [CLS] to summarise the text. GPT-2: the
  * last token.
  */
+/** What transformers' …ForSequenceClassification pools: BERT's pooler and DistilBERT's pre_classifier read [CLS]; GPT-2 the last real token. */
+export function transformersPooling(family: string): Pooling {
+  return family === 'gpt2' ? 'last' : 'cls';
+}
+
 export function autoPooling(model: Loaded): Pooling {
   if (model.config.family === 'gpt2') return 'last';
   const first = model.config.family === 'bert' ? 'bert.pooler.dense.weight' : 'pre_classifier.weight';
@@ -219,7 +224,7 @@ export async function runFinetune(spec: RunSpec): Promise<RunResult> {
   const s = spec.train;
   const model = await loadPretrained(spec.baseDir, { task: spec.task, labels: spec.labels, seed: s.seed });
   if (spec.dropout !== undefined) model.config.dropout = spec.dropout;
-  model.pooling = !spec.pooling || spec.pooling === 'auto' ? autoPooling(model) : spec.pooling;
+  model.pooling = !spec.pooling || spec.pooling === 'auto' ? autoPooling(model) : spec.pooling === 'transformers' ? transformersPooling(model.config.family) : spec.pooling;
   try {
     applyStrategy(model, spec.strategy, s.seed + 7);
     const trainable = model.params.count((n) => model.params.isTrainable(n));

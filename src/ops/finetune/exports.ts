@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { OpContext, Params, Row, RowSet, SchemaContext } from '../types.js';
+import { OpError, type OpContext, type Params, type Row, type RowSet, type SchemaContext } from '../types.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { TrainedTask } from './train_task.js';
 import { settingsOf, strategyOf } from './shared.js';
@@ -20,8 +20,27 @@ const NEEDS: Partial<Record<ExportName, { strategies: Strategy[]; why: string }>
   merged: { strategies: ['full', 'frozen', 'lora'], why: 'only LoRA folds into the base weights (adapters, prompts and prefixes add computation)' },
 };
 
+/** Exports a transformers model class loads and runs: their predictions must be ftr's. */
+const TRANSFORMERS_EXPORTS: ExportName[] = ['peft', 'adapterhub', 'merged'];
+
+/**
+ * Whether the task goes to transformers: then `pooling: auto` pools as transformers does ([CLS]
+ * for encoders, the last token for GPT-2) instead of ftr's mean for a base without a trained
+ * pooler, since transformers has no mean pooling in …ForSequenceClassification and would
+ * otherwise predict other labels than ftr.
+ */
+export function exportsToTransformers(params: Params): boolean {
+  return params.task === 'classify' && ((params.export as ExportName[] | undefined) ?? []).some((e) => TRANSFORMERS_EXPORTS.includes(e));
+}
+
 export function checkExports(ctx: SchemaContext, strategies: Strategy[]): void {
   const list = (ctx.params.export as ExportName[]) ?? [];
+  const toHf = list.filter((e) => TRANSFORMERS_EXPORTS.includes(e));
+  if (ctx.params.task === 'classify' && ctx.params.pooling === 'mean' && toHf.length) {
+    ctx.error('pooling', `\`pooling: mean\` cannot be exported to ${toHf.map((e) => `\`${e}\``).join(', ')}: transformers' …ForSequenceClassification pools [CLS] (GPT-2: the last token), so the exported model would predict other labels than ftr`, {
+      notes: ['leave `pooling` at auto (it pools as transformers does when the task is exported) or set `pooling: cls`; or drop the export'],
+    });
+  }
   for (const e of list) {
     const need = NEEDS[e];
     const bad = need && strategies.find((s) => !need.strategies.includes(s));
@@ -58,6 +77,11 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
   const modulesToSave = headModules(model.params.names('head'));
   const task = model.task as 'seq_cls' | 'token_cls' | 'lm';
   const spec = strategyOf(o.params, o.task.strategy, family);
+  const { transformersPooling } = await import('../../ml/finetune.js');
+  const toHf = list.filter((e) => TRANSFORMERS_EXPORTS.includes(e));
+  if (model.task === 'seq_cls' && toHf.length && model.pooling !== transformersPooling(family)) {
+    throw new OpError(`${model.pooling} pooling cannot be exported to ${toHf.join(', ')}: transformers' ${family} sequence classifier pools ${transformersPooling(family) === 'cls' ? '[CLS]' : 'the last token'}, so the export would predict other labels than ftr (use \`pooling: auto\` or \`${transformersPooling(family)}\`)`);
+  }
 
   if (list.includes('peft')) {
     const { writePeftAdapter } = await import('../../ml/export/peft.js');

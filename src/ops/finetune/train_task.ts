@@ -8,6 +8,7 @@ import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { OpError, type OpContext, type Params } from '../types.js';
 import type { ExampleSet } from './shared.js';
+import { exportsToTransformers } from './exports.js';
 import { checkpointDir, costOf, fmtBytes, fmtCount, fmtMs, settingsOf, strategyOf } from './shared.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { RunResult } from '../../ml/finetune.js';
@@ -74,10 +75,11 @@ export async function trainTask(opts: {
   const task = ({ classify: 'seq_cls', tokens: 'token_cls', generate: 'lm' } as const)[params.task as 'classify' | 'tokens' | 'generate'];
   if (task === 'lm' && config.family !== 'gpt2') throw new OpError(`task generate trains a causal LM: the base is a ${config.family} encoder, use a gpt2 base`);
   if (task === 'token_cls' && config.family === 'gpt2') throw new OpError('task tokens tags words with an encoder: use a bert or distilbert base');
-  // prompt tokens sit in the model's positions too: cut inputs that would not fit beside them
+  // prompt tokens sit in the model's positions too, and prefix tuning numbers the real tokens after
+  // its virtual ones (as PEFT/transformers do): cut inputs that would not fit beside them
   let data = examples;
   const notes: string[] = [];
-  if (strategy === 'prompt') {
+  if (strategy === 'prompt' || strategy === 'prefix') {
     const room = config.maxPositions - (params.virtual_tokens as number);
     if (room < 2) throw new OpError(`virtual_tokens ${params.virtual_tokens as number} leave no room for input in the base model's ${config.maxPositions} positions`);
     const tok = opts.tok;
@@ -91,14 +93,16 @@ export async function trainTask(opts: {
     const longest = Math.max(...[...examples.train, ...examples.val, ...examples.test].map((e) => e.ids.length));
     if (longest > room) {
       data = { ...examples, train: cut(examples.train), val: cut(examples.val), test: cut(examples.test) };
-      notes.push(`prompt: inputs cut to ${room} tokens to fit beside ${params.virtual_tokens as number} virtual tokens in ${config.maxPositions} positions`);
+      notes.push(`${strategy}: inputs cut to ${room} tokens to fit beside ${params.virtual_tokens as number} virtual tokens in ${config.maxPositions} positions`);
     }
   }
   const settings = settingsOf(params, strategy, ctx.seed);
   if (params.class_weights) settings.classWeights = balancedClassWeights(examples.train.map((e) => e.label!), examples.labels.length);
   const spec = strategyOf(params, strategy, config.family);
+  // a task exported to a Hugging Face format pools as transformers does, so the export predicts what ftr predicts
+  const hfPooling = exportsToTransformers(params);
   const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, pooling: params.pooling, workers: params.workers, backend: params.backend }))
+    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, pooling: params.pooling, hfPooling: hfPooling || undefined, workers: params.workers, backend: params.backend }))
     .digest('hex')
     .slice(0, 32);
   const ckpt = checkpointDir(ctx, key);
@@ -113,10 +117,10 @@ export async function trainTask(opts: {
     backend: params.backend as 'auto',
     data,
     dropout: params.dropout as number | undefined,
-    pooling: params.pooling as 'auto',
+    pooling: params.pooling === 'auto' && hfPooling ? 'transformers' : (params.pooling as 'auto'),
     workers: params.workers as number,
     checkpoint: ckpt ? { dir: ckpt, key, everySteps: params.checkpoint_every as number } : undefined,
-    featureCache: ctx.memoDir ? { dir: join(ctx.memoDir, 'features'), key: createHash('sha256').update(`${opts.baseSha256}\u0000${examples.digest}\u0000${params.backend}\u0000${params.pooling}`).digest('hex').slice(0, 32) } : undefined,
+    featureCache: ctx.memoDir ? { dir: join(ctx.memoDir, 'features'), key: createHash('sha256').update(`${opts.baseSha256}\u0000${examples.digest}\u0000${params.backend}\u0000${params.pooling}${hfPooling ? '\u0000hf' : ''}`).digest('hex').slice(0, 32) } : undefined,
     signal: ctx.signal,
     onStep: (s) => {
       opts.progress?.(Math.min(1, s.step / totalSteps));
