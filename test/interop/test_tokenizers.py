@@ -38,3 +38,19 @@ def test_trained_tokenizers_match_tokenizers(tok_project, cell, file):
     tok = tokenizers.Tokenizer.from_file(str(tok_project.root / file))
     pairs = tok_project.ids(cell)
     report(file, pairs, [tok.encode(t, add_special_tokens=False).ids for t, _ in pairs])
+
+
+@pytest.mark.parametrize("family", ["bert", "distilbert", "gpt2"])
+def test_autotokenizer_on_model_folders(project, family):
+    """AutoTokenizer on a base ftr wrote (and on a merged export) gives ftr's ids: cased stays cased."""
+    from conftest import PROBES
+
+    task = {"bert": "bert-lora", "distilbert": "distilbert-lora", "gpt2": "gpt2-lora"}[family]
+    rows = project.predict(task)
+    for folder in (project.base(family), project.task(task) / "merged"):
+        tok = transformers.AutoTokenizer.from_pretrained(folder)
+        for text, row in zip(PROBES, rows):
+            ids = tok(text, truncation=True, max_length=24)["input_ids"]
+            assert ids == row["ids"][task], f"{folder.name}: {text!r}: AutoTokenizer {ids} vs ftr {row['ids'][task]}"
+    if family != "gpt2":
+        assert tok.tokenize("AWFUL")[0] != tok.tokenize("awful")[0], "a cased vocabulary was lowercased"
