@@ -66,8 +66,11 @@ describe('fine-tuning from the CLI', () => {
     expect(topic.history.length).toBeGreaterThan(5);
     expect(topic.test.confusion).toHaveLength(2);
     // exports
-    for (const f of ['topic/adapterhub/adapter_config.json', 'topic/adapterhub/adapter.safetensors', 'tone/peft/adapter_config.json', 'tone/peft/adapter_model.safetensors', 'tone/merged/model.safetensors', 'tone/trainers/axolotl.yaml', 'tone/trainers/llama-factory.yaml', 'tone/trainers/data/train.jsonl'])
+    for (const f of ['topic/adapterhub/adapter_config.json', 'topic/adapterhub/adapter.safetensors', 'tone/peft/adapter_config.json', 'tone/peft/adapter_model.safetensors', 'tone/merged/model.safetensors', 'tone/merged/tokenizer_config.json'])
       expect(existsSync(join(dir, 'models', f)), f).toBe(true);
+    // a classification task is not what Axolotl / LLaMA-Factory train: no config, the reason in the notes
+    expect(existsSync(join(dir, 'models/tone/trainers'))).toBe(false);
+    expect(r.out).toMatch(/export axolotl: not written — a classification task is not something Axolotl trains/);
     expect(JSON.parse(readFileSync(join(dir, 'models/tone/peft/adapter_config.json'), 'utf8')).peft_type).toBe('LORA');
     // the comparison, measured
     const cmp = JSON.parse(readFileSync(join(dir, 'models/compare/compare.json'), 'utf8'));

@@ -4,7 +4,7 @@
  * LLaMA-Factory and torchtune with the dataset in their formats, for users with GPUs.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { OpError, type OpContext, type Params, type Row, type RowSet, type SchemaContext } from '../types.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { TrainedTask } from './train_task.js';
@@ -48,6 +48,28 @@ export function checkExports(ctx: SchemaContext, strategies: Strategy[]): void {
   }
   const dup = list.find((e, i) => list.indexOf(e) !== i);
   if (dup) ctx.error('export', `\`${dup}\` is listed twice`);
+}
+
+/**
+ * torchtune builds models only from its own builders; the Hub ids it has builders for (its
+ * recipes/configs: llama3_2/1B_lora_single_device.yaml, qwen2_5/0.5B_lora_single_device.yaml …),
+ * with the checkpoint folder `tune download <id> --output-dir /tmp/<name>` fills.
+ */
+function torchtuneModelFor(hubId: string) {
+  const name = hubId.split('/').pop()!;
+  const dir = `/tmp/${name}`;
+  const llama = /^meta-llama\/Llama-3\.2-(1B|3B)(-Instruct)?$/.exec(hubId);
+  if (llama) {
+    const size = llama[1].toLowerCase();
+    return { builder: `torchtune.models.llama3_2.llama3_2_${size}`, tokenizer: { _component_: 'torchtune.models.llama3.llama3_tokenizer', path: `${dir}/original/tokenizer.model` }, checkpointDir: dir, checkpointFiles: size === '1b' ? ['model.safetensors'] : ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'], modelType: 'LLAMA3_2' };
+  }
+  const qwen = /^Qwen\/Qwen2\.5-(0\.5B|1\.5B)(-Instruct)?$/.exec(hubId);
+  if (qwen) {
+    // 0.5B has one builder; 1.5B one per variant (qwen2_5_1_5b_base / _instruct)
+    const size = qwen[1].replace('.', '_').toLowerCase() + (qwen[1] === '1.5B' ? (qwen[2] ? '_instruct' : '_base') : '');
+    return { builder: `torchtune.models.qwen2_5.qwen2_5_${size}`, tokenizer: { _component_: 'torchtune.models.qwen2_5.qwen2_5_tokenizer', path: `${dir}/vocab.json`, merges_file: `${dir}/merges.txt` }, checkpointDir: dir, checkpointFiles: ['model.safetensors'], modelType: 'QWEN2' };
+  }
+  return undefined;
 }
 
 const PEFT_TASK = { seq_cls: 'SEQ_CLS', token_cls: 'TOKEN_CLS', lm: 'CAUSAL_LM' } as const;
@@ -132,7 +154,12 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
     notes.push(`export merged → ${dir} (a plain Hugging Face model${o.task.strategy === 'lora' ? ', LoRA folded into the weights' : ''})`);
   }
   const tools = list.filter((e) => e === 'axolotl' || e === 'llama_factory' || e === 'torchtune').map((e) => (e === 'llama_factory' ? 'llama-factory' : e) as 'axolotl' | 'llama-factory' | 'torchtune');
-  if (tools.length) {
+  const recipeTask = ({ generate: 'causal_lm', classify: 'seq_cls', tokens: 'token_cls' } as const)[o.params.task as 'generate' | 'classify' | 'tokens'];
+  if (tools.length && recipeTask !== 'causal_lm') {
+    // not a task these tools run: no config and no data for them, the reason in the notes
+    const { taskRefusal } = await import('../../ml/export/trainer-configs.js');
+    for (const t of tools) notes.push(`export ${t}: not written — ${taskRefusal(t, { task: recipeTask })}`);
+  } else if (tools.length) {
     const { exportTrainerConfigs } = await import('../../ml/export/trainer-configs.js');
     const dir = join(o.outDir, 'trainers');
     mkdirSync(join(dir, 'data'), { recursive: true });
@@ -144,21 +171,25 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
       return { messages: [{ role: 'user', content: text }, { role: 'assistant', content: typeof label === 'string' ? label : JSON.stringify(label) }] };
     };
     const format = o.params.task === 'generate' ? 'alpaca' : 'messages';
-    const dataFiles: { train: string; val?: string } = { train: join(dir, 'data', 'train.jsonl') };
+    // the configs name the data relative to their own folder (they run from there): no temp or machine paths
+    const dataFiles: { train: string; val?: string } = { train: 'data/train.jsonl' };
     const trainRows = await rowsOf(o.parts[o.params.train as string]);
-    writeFileSync(dataFiles.train, trainRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
-    files.push(dataFiles.train);
+    writeFileSync(join(dir, dataFiles.train), trainRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
+    files.push(join(dir, dataFiles.train));
     const valRows = await rowsOf(o.parts[o.params.val as string]);
     if (valRows.length) {
-      dataFiles.val = join(dir, 'data', 'val.jsonl');
-      writeFileSync(dataFiles.val, valRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
-      files.push(dataFiles.val);
+      dataFiles.val = 'data/val.jsonl';
+      writeFileSync(join(dir, dataFiles.val), valRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
+      files.push(join(dir, dataFiles.val));
     }
+    const hubId = o.params.hub_id as string | undefined;
     const s = settingsOf(o.params, o.task.strategy, o.ctx.seed);
     const res = exportTrainerConfigs(dir, {
       tools,
       settings: {
-        baseModel,
+        // a local base folder, relative to the configs' folder
+        baseModel: hubId ?? (relative(dir, o.baseAbs).split('\\').join('/') || '.'),
+        torchtune: hubId ? torchtuneModelFor(hubId) : undefined,
         strategy: o.task.strategy,
         lora: spec.lora ? { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, targetModules: spec.lora.targets.includes('all-linear') ? 'all-linear' : spec.lora.targets, rslora: spec.lora.rslora, modulesToSave } : undefined,
         unfreeze: o.task.strategy === 'frozen' ? modulesToSave : undefined,
@@ -173,8 +204,9 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
         weightDecay: s.weightDecay,
         maxGradNorm: s.clipNorm ?? 0,
         seed: s.seed,
-        outputDir: `./outputs/${o.ctx.cell}`,
-        task: o.params.task === 'generate' ? 'causal_lm' : 'sft_chat',
+        // the task folder's name: a cell name may hold colons (`export:parts:2`), which no tool wants in a path
+        outputDir: `./outputs/${basename(o.outDir).replace(/[^A-Za-z0-9._-]+/g, '_') || 'task'}`,
+        task: recipeTask,
       },
       dataset: { format, files: dataFiles, trainExamples: trainRows.length },
     });
