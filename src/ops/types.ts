@@ -125,6 +125,8 @@ export interface RunInfo {
     funnel: { step: string; rows: number }[];
     /** source files read, by content */
     inputs?: { file: string; sha256: string }[];
+    /** the notes of its `bias_report` step (the report's tables), for dataset cards */
+    biasReport?: string[];
   }[];
 }
 

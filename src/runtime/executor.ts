@@ -163,6 +163,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     let announced = false;
     const work = { computed: 0, reused: 0 };
     const funnel: { step: string; rows: number }[] = [];
+    const biasReport: string[] = [];
     let last: StageResult | undefined;
     for (const stage of stagesOf(cell)) {
       const datasets = datasetManifests(stage);
@@ -187,6 +188,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       for (const [reason, n] of Object.entries(result.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
       rejects.push(...result.rejects);
       notes.push(...result.notes);
+      if (stage.steps.some((st) => st.op.name === 'bias_report')) biasReport.push(...result.notes);
       funnel.push(...(result.funnel ?? [{ step: stage.steps[0].op.name, rows: manifestRows(result.output) }]));
       if (result.files) files.push(...result.files);
       input = result.output;
@@ -210,6 +212,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       dropped,
       funnel,
       inputs: sourceFiles.length ? sourceFiles : undefined,
+      biasReport: biasReport.length ? biasReport : undefined,
     });
     const parts = cell.schema.parts ? Object.fromEntries(Object.entries(manifest.parts).map(([p, s]) => [p, s.reduce((n, x) => n + x.rows, 0)])) : undefined;
     emit({

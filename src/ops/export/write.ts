@@ -1,7 +1,7 @@
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ByteWriter, parquetWriteRows } from 'hyparquet-writer';
 import { defineOp, OpError, type OpContext, type Params, type Row, type RowSet, type Schema, type SchemaContext } from '../types.js';
-import { CARD_FILE, loadTokenCounter, PartStats, renderCard, type CardPart, type TokenCounter } from './card.js';
+import { CARD_FILE, loadTokenCounter, PartStats, renderCard, SOURCES_FILE, sourcesManifest, type CardPart, type TokenCounter } from './card.js';
 import { columnsRead, csvLine, EXTENSION, FORMAT_PARAMS, FORMATS, mappingHelp, mapRow, ParquetTypeGuess, parquetValue, planOf, typeProblem, type Format, type ParquetType, type Plan } from './formats.js';
 import { isFilePath, prepareFile, targetsOf, writeTextFile, type ByteSink, type Prepared } from './output.js';
 
@@ -191,7 +191,7 @@ export const write = defineOp({
     '`write "out/"` writes each part of a split to its own file in the folder (a single dataset to `<cell>.jsonl`); `write "out/data.jsonl"` names the file of a single dataset. Files are replaced atomically and their sha256 is reported. ' +
     '`format:` picks the layout: `jsonl` (rows as they are, the default), `chat` (`{"messages": [{"role", "content"}]}` from `system:`, `user:` (default text) and `assistant:` (default label), or a `messages` column passed through and validated), `alpaca` (`{"instruction", "input", "output"}`), `sharegpt` (`{"conversations": [{"from", "value"}]}`), `classification` (`{"text", "label"}`, plus `weight` when the input has a weight column), `csv` (RFC 4180, header row; nested values as JSON) or `parquet` (types from the values). ' +
     'Rows a format cannot hold (an empty turn, an unknown role) fail the write, naming the first; `skip_invalid` leaves them out and counts them. ' +
-    '`card` also writes DATASET_CARD.md: recipe and sha256, seed and params, source files by hash, each cell\'s rows and drops by reason, and per part rows, labels, cl100k_base token stats, fields and file sha256.',
+    '`card` also writes the dataset card README.md — YAML front matter the Hub reads (configs with each part\'s file as a split, license, task_categories, language, size_categories), recipe and sha256, seed and params, source files summarised by folder (all of them with their sha256 in SOURCES.sha256), each cell\'s rows and drops by reason, the bias report when a `bias_report` step ran, and per part rows (saying how many are oversampled copies), labels, cl100k_base token stats, fields and file sha256.',
   params: [
     { name: 'path', type: { kind: 'path', access: 'write' }, required: true, positional: true, doc: 'output folder, or a .jsonl file for a single dataset' },
     { name: 'format', type: { kind: 'enum', values: FORMATS }, default: 'jsonl', doc: 'file layout: jsonl, chat, alpaca, sharegpt, classification, csv or parquet (a single dataset\'s file then ends in .csv or .parquet)' },
@@ -208,7 +208,9 @@ export const write = defineOp({
     { name: 'label', type: { kind: 'column' }, doc: 'label column: the label of classification, and the card\'s label distribution (default label)' },
     { name: 'weight', type: { kind: 'column' }, doc: 'column holding a row weight (classification; default: a weight column, if any)' },
     { name: 'skip_invalid', type: { kind: 'bool' }, default: false, doc: 'leave out rows the format cannot hold, counting them, instead of failing' },
-    { name: 'card', type: { kind: 'bool' }, default: false, doc: 'also write DATASET_CARD.md next to the files, generated from the run' },
+    { name: 'card', type: { kind: 'bool' }, default: false, doc: 'also write a dataset card README.md (Hub YAML front matter) and SOURCES.sha256 next to the files, generated from the run' },
+    { name: 'license', type: { kind: 'string' }, doc: "card: the data's license as a Hub license id (cc-by-4.0, mit, other…); default unknown" },
+    { name: 'language', type: { kind: 'list', of: { kind: 'string' } }, doc: 'card: the languages of the text, ISO 639-1 codes (["en", "de"])' },
   ],
   describe: (p) => `write ${p.path}${p.format && p.format !== 'jsonl' ? ` as ${p.format}` : ''}${p.card ? ' + card' : ''}`,
   schema: checkSchema,
@@ -257,9 +259,11 @@ export const write = defineOp({
         if (stats) cardParts.push({ name: part, file: relative(cardDir, targets[part]) || basename(targets[part]), sha256: p.sha256, stats });
       }
       if (params.card) {
-        const card = renderCard({ run: ctx.run, cell: ctx.cell, plan, labelColumn, skipInvalid, parts: cardParts });
+        const card = renderCard({ run: ctx.run, cell: ctx.cell, plan, labelColumn, skipInvalid, parts: cardParts, license: params.license as string | undefined, language: params.language as string[] | undefined });
         const dest = join(cardDir, CARD_FILE);
         files.push({ path: dest, sha256: await writeTextFile(dest, card) });
+        const manifest = join(cardDir, SOURCES_FILE);
+        files.push({ path: manifest, sha256: await writeTextFile(manifest, sourcesManifest(ctx.run)) });
       }
       return { files };
     },

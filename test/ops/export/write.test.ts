@@ -205,7 +205,7 @@ describe('rows a format cannot hold', () => {
     ]);
     const logs = run.events.filter((e) => e.type === 'log').map((e) => (e as { message: string }).message);
     expect(logs).toContain('left out 2 rows of rows that cannot be written as classification: 1 × label (`label`) is empty; 1 × label (`label`) is missing');
-    const card = readFileSync(join(dir, 'out/DATASET_CARD.md'), 'utf8');
+    const card = readFileSync(join(dir, 'out/README.md'), 'utf8');
     expect(card).toContain('| Reason | all rows | Total |');
     expect(card).toContain('| label (`label`) is missing | 1 | 1 |');
     expect(card).toContain('| all rows | `clean.jsonl` | 2 |');
