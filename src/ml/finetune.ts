@@ -49,8 +49,8 @@ export interface RunSpec {
   data: { train: Example[]; val: Example[]; test: Example[] };
   /** dropout while training (default: the base config's) */
   dropout?: number;
-  /** sequence vector for classification; auto: see `autoPooling`; transformers: what its …ForSequenceClassification pools */
-  pooling?: Pooling | 'auto' | 'transformers';
+  /** sequence vector for classification; auto: see `autoPooling` */
+  pooling?: Pooling | 'auto';
   /**
    * threads computing each micro-batch's gradients (data parallel; default 1): this one plus
    * workers − 1 worker threads, each with its own wasm instance and model copy. Not for
@@ -224,7 +224,7 @@ export async function runFinetune(spec: RunSpec): Promise<RunResult> {
   const s = spec.train;
   const model = await loadPretrained(spec.baseDir, { task: spec.task, labels: spec.labels, seed: s.seed });
   if (spec.dropout !== undefined) model.config.dropout = spec.dropout;
-  model.pooling = !spec.pooling || spec.pooling === 'auto' ? autoPooling(model) : spec.pooling === 'transformers' ? transformersPooling(model.config.family) : spec.pooling;
+  model.pooling = !spec.pooling || spec.pooling === 'auto' ? autoPooling(model) : spec.pooling;
   try {
     applyStrategy(model, spec.strategy, s.seed + 7);
     const trainable = model.params.count((n) => model.params.isTrainable(n));

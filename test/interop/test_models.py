@@ -146,3 +146,10 @@ def with_adapterhub(project, task):
 @pytest.mark.parametrize("task", CLASSIFY["adapterhub"])
 def test_adapterhub(project, task):
     compare(project, task, with_adapterhub(project, task))
+
+
+def test_mean_pooled_task_is_not_exported(project):
+    """pooling auto on an ftr-pretrained base (no trained pooler) pools the mean, which transformers cannot compute."""
+    task = project.task("bert-mean")
+    assert json.loads((task / "adapter.json").read_text())["pooling"] == "mean"
+    assert not (task / "peft").exists() and not (task / "merged").exists()

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { OpError, type OpContext, type Params, type Row, type RowSet, type SchemaContext } from '../types.js';
+import type { OpContext, Params, Row, RowSet, SchemaContext } from '../types.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { TrainedTask } from './train_task.js';
 import { settingsOf, strategyOf } from './shared.js';
@@ -23,22 +23,12 @@ const NEEDS: Partial<Record<ExportName, { strategies: Strategy[]; why: string }>
 /** Exports a transformers model class loads and runs: their predictions must be ftr's. */
 const TRANSFORMERS_EXPORTS: ExportName[] = ['peft', 'adapterhub', 'merged'];
 
-/**
- * Whether the task goes to transformers: then `pooling: auto` pools as transformers does ([CLS]
- * for encoders, the last token for GPT-2) instead of ftr's mean for a base without a trained
- * pooler, since transformers has no mean pooling in …ForSequenceClassification and would
- * otherwise predict other labels than ftr.
- */
-export function exportsToTransformers(params: Params): boolean {
-  return params.task === 'classify' && ((params.export as ExportName[] | undefined) ?? []).some((e) => TRANSFORMERS_EXPORTS.includes(e));
-}
-
 export function checkExports(ctx: SchemaContext, strategies: Strategy[]): void {
   const list = (ctx.params.export as ExportName[]) ?? [];
   const toHf = list.filter((e) => TRANSFORMERS_EXPORTS.includes(e));
   if (ctx.params.task === 'classify' && ctx.params.pooling === 'mean' && toHf.length) {
     ctx.error('pooling', `\`pooling: mean\` cannot be exported to ${toHf.map((e) => `\`${e}\``).join(', ')}: transformers' …ForSequenceClassification pools [CLS] (GPT-2: the last token), so the exported model would predict other labels than ftr`, {
-      notes: ['leave `pooling` at auto (it pools as transformers does when the task is exported) or set `pooling: cls`; or drop the export'],
+      notes: ['set `pooling: cls` (gpt2: last) to export the task, or drop the export'],
     });
   }
   for (const e of list) {
@@ -86,7 +76,7 @@ async function rowsOf(set: RowSet | undefined): Promise<Row[]> {
 }
 
 export async function writeExports(o: { task: TrainedTask; params: Params; outDir: string; baseAbs: string; parts: Record<string, RowSet>; ctx: OpContext }): Promise<{ files: string[]; notes: string[] }> {
-  const list = (o.params.export as ExportName[]) ?? [];
+  let list = (o.params.export as ExportName[]) ?? [];
   if (!list.length) return { files: [], notes: [] };
   const { taskTensors } = await import('../../ml/strategy.js');
   const { saveHf } = await import('../../ml/hf.js');
@@ -100,9 +90,14 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
   const task = model.task as 'seq_cls' | 'token_cls' | 'lm';
   const spec = strategyOf(o.params, o.task.strategy, family);
   const { transformersPooling } = await import('../../ml/finetune.js');
-  const toHf = list.filter((e) => TRANSFORMERS_EXPORTS.includes(e));
-  if (model.task === 'seq_cls' && toHf.length && model.pooling !== transformersPooling(family)) {
-    throw new OpError(`${model.pooling} pooling cannot be exported to ${toHf.join(', ')}: transformers' ${family} sequence classifier pools ${transformersPooling(family) === 'cls' ? '[CLS]' : 'the last token'}, so the export would predict other labels than ftr (use \`pooling: auto\` or \`${transformersPooling(family)}\`)`);
+  const hfPooling = transformersPooling(family);
+  if (model.task === 'seq_cls' && model.pooling !== hfPooling) {
+    // transformers has no mean pooling in …ForSequenceClassification: an export would predict other labels than ftr.
+    // Not written, rather than a model trained worse for it: on a base without a trained pooler (pooling auto → mean) [CLS] learns poorly
+    for (const e of list.filter((x) => TRANSFORMERS_EXPORTS.includes(x))) {
+      notes.push(`export ${e}: not written — the task pools the ${model.pooling === 'mean' ? 'mean of the tokens' : `${model.pooling} token`}${o.params.pooling === 'auto' ? ' (pooling auto: the base has no trained pooler, and [CLS] learns poorly there)' : ''}, but transformers' ${family} sequence classifier pools ${hfPooling === 'cls' ? '[CLS]' : 'the last token'}, so the export would predict other labels than ftr; set \`pooling: ${hfPooling}\` to export it`);
+    }
+    list = list.filter((x) => !TRANSFORMERS_EXPORTS.includes(x));
   }
 
   if (list.includes('peft')) {

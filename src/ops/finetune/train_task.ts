@@ -8,7 +8,6 @@ import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { OpError, type OpContext, type Params } from '../types.js';
 import type { ExampleSet } from './shared.js';
-import { exportsToTransformers } from './exports.js';
 import { checkpointDir, costOf, fmtBytes, fmtCount, fmtMs, settingsOf, strategyOf } from './shared.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { RunResult } from '../../ml/finetune.js';
@@ -99,10 +98,8 @@ export async function trainTask(opts: {
   const settings = settingsOf(params, strategy, ctx.seed);
   if (params.class_weights) settings.classWeights = balancedClassWeights(examples.train.map((e) => e.label!), examples.labels.length);
   const spec = strategyOf(params, strategy, config.family);
-  // a task exported to a Hugging Face format pools as transformers does, so the export predicts what ftr predicts
-  const hfPooling = exportsToTransformers(params);
   const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, pooling: params.pooling, hfPooling: hfPooling || undefined, workers: params.workers, backend: params.backend }))
+    .update(JSON.stringify({ v: 1, base: opts.baseSha256, data: examples.digest, strategy: spec, settings, task, labels: examples.labels, dropout: params.dropout ?? null, pooling: params.pooling, workers: params.workers, backend: params.backend }))
     .digest('hex')
     .slice(0, 32);
   const ckpt = checkpointDir(ctx, key);
@@ -117,10 +114,10 @@ export async function trainTask(opts: {
     backend: params.backend as 'auto',
     data,
     dropout: params.dropout as number | undefined,
-    pooling: params.pooling === 'auto' && hfPooling ? 'transformers' : (params.pooling as 'auto'),
+    pooling: params.pooling as 'auto',
     workers: params.workers as number,
     checkpoint: ckpt ? { dir: ckpt, key, everySteps: params.checkpoint_every as number } : undefined,
-    featureCache: ctx.memoDir ? { dir: join(ctx.memoDir, 'features'), key: createHash('sha256').update(`${opts.baseSha256}\u0000${examples.digest}\u0000${params.backend}\u0000${params.pooling}${hfPooling ? '\u0000hf' : ''}`).digest('hex').slice(0, 32) } : undefined,
+    featureCache: ctx.memoDir ? { dir: join(ctx.memoDir, 'features'), key: createHash('sha256').update(`${opts.baseSha256}\u0000${examples.digest}\u0000${params.backend}\u0000${params.pooling}`).digest('hex').slice(0, 32) } : undefined,
     signal: ctx.signal,
     onStep: (s) => {
       opts.progress?.(Math.min(1, s.step / totalSteps));

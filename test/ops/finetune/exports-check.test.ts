@@ -12,7 +12,7 @@ describe('finetune export: pooling', () => {
     const r = check(ft(`pooling: mean export: [${e}]`));
     const d = r.diagnostics.find((x) => /pooling/.test(x.message));
     expect(d?.message).toMatch(new RegExp(`\`pooling: mean\` cannot be exported to \`${e}\`: transformers' …ForSequenceClassification pools \\[CLS\\]`));
-    expect(d?.notes?.join(' ')).toMatch(/leave `pooling` at auto/);
+    expect(d?.notes?.join(' ')).toMatch(/set `pooling: cls` \(gpt2: last\) to export the task/);
   });
 
   it('pooling: mean without a transformers export, or auto with one, is fine', () => {
