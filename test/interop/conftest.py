@@ -38,6 +38,9 @@ def _tiktoken_offline() -> None:
 
 
 _tiktoken_offline()
+# no network, and a fresh datasets cache: a re-generated file at the same path must not be read from an old cache
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="ftr-hf-datasets-"))
 HERE = Path(__file__).resolve().parent
 FTR = [os.environ.get("NODE", "node"), str(ROOT / "bin" / "ftr.js")]
 
@@ -73,7 +76,15 @@ def _data() -> dict[str, str]:
     for i in range(80):
         city = ["Paris", "Lima", "Oslo", "Tokyo"][i % 4]
         qa.append(json.dumps({"id": f"q{i}", "text": f"where is {city}", "prompt": f"where is {city}", "response": f"{city} is far"}))
-    return {"data/rows.jsonl": "\n".join(rows) + "\n", "data/qa.jsonl": "\n".join(qa) + "\n", "interop.ftr": (HERE / "recipe.ftr").read_text()}
+    nested = []
+    for i in range(60):
+        nested.append(json.dumps({
+            "id": f"n{i}", "text": f"ticket {i} about the {['parcel', 'refund', 'login'][i % 3]}", "label": "billing" if i % 4 == 0 else "shipping",
+            "meta": {"lang": ["en", "fr"][i % 2], "score": i / 10, **({"vip": True} if i % 7 == 0 else {})},
+            "tags": [f"t{k}" for k in range(i % 3)],
+            "turns": [{"role": "user", "content": f"hi {i}"}, {"role": "assistant", "content": "ok"}][: 1 + i % 2],
+        }))
+    return {"data/rows.jsonl": "\n".join(rows) + "\n", "data/qa.jsonl": "\n".join(qa) + "\n", "data/nested.jsonl": "\n".join(nested) + "\n", "interop.ftr": (HERE / "recipe.ftr").read_text()}
 
 
 def _run(args: list[str], cwd: Path) -> str:

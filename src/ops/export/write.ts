@@ -1,6 +1,7 @@
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ByteWriter, parquetWriteRows } from 'hyparquet-writer';
 import { defineOp, OpError, type OpContext, type Params, type Row, type RowSet, type Schema, type SchemaContext } from '../types.js';
+import { isNested, mergeShapes, nestedValue, schemaElements, shapeOf, writable, type SchemaElement, type Shape } from './parquet-nested.js';
 import { CARD_FILE, loadTokenCounter, PartStats, renderCard, SOURCES_FILE, sourcesManifest, type CardPart, type TokenCounter } from './card.js';
 import { columnsRead, csvLine, EXTENSION, FORMAT_PARAMS, FORMATS, mappingHelp, mapRow, ParquetTypeGuess, parquetValue, planOf, typeProblem, type Format, type ParquetType, type Plan } from './formats.js';
 import { isFilePath, prepareFile, targetsOf, writeTextFile, type ByteSink, type Prepared } from './output.js';
@@ -150,7 +151,7 @@ function csvRows(columns: string[]): Emit {
 }
 
 /** Parquet through hyparquet-writer, streamed a row group at a time into the atomic file. */
-function parquetRows(columns: string[], types: ParquetType[]): Emit {
+function parquetRows(columns: string[], types: ParquetType[], shapes: (Shape | undefined)[]): Emit {
   return async (out, rows) => {
     const writer = new ByteWriter();
     const drain = async () => {
@@ -161,23 +162,45 @@ function parquetRows(columns: string[], types: ParquetType[]): Emit {
     };
     Object.assign(writer, { flush: drain, finish: drain });
     async function* values(): AsyncIterable<Row> {
-      for await (const { record } of rows) yield Object.fromEntries(columns.map((c, i) => [c, parquetValue(record[c], types[i])]));
+      for await (const { record } of rows) yield Object.fromEntries(columns.map((c, i) => [c, shapes[i] ? nestedValue(record[c], shapes[i]!) : parquetValue(record[c], types[i])]));
     }
-    await parquetWriteRows({ writer, rows: values(), columns: columns.map((name, i) => ({ name, type: types[i], nullable: true })), rowGroupSize: [100_000] });
+    if (shapes.some(Boolean)) {
+      // lists and records as Parquet groups: the schema is spelled out (the writer infers flat columns only)
+      const schema = [{ name: 'root', num_children: columns.length }, ...columns.flatMap((name, i) => (shapes[i] ? schemaElements(name, shapes[i]!) : [flatElement(name, types[i])]))];
+      await parquetWriteRows({ writer, rows: values(), columns: columns.map((name) => ({ name })), schema: schema as never, rowGroupSize: [100_000] });
+    } else {
+      await parquetWriteRows({ writer, rows: values(), columns: columns.map((name, i) => ({ name, type: types[i], nullable: true })), rowGroupSize: [100_000] });
+    }
   };
 }
 
-/** Parquet column types, from every value written (all parts, so the parts share one schema). */
-async function parquetTypes(parts: Record<string, RowSet>, plan: Plan, columns: string[], schema: Schema): Promise<ParquetType[]> {
+/** A flat column's schema element, as hyparquet-writer makes it for a basic type. */
+function flatElement(name: string, type: ParquetType): SchemaElement {
+  if (type === 'JSON') return { name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type: 'OPTIONAL' };
+  return schemaElements(name, { kind: 'scalar', type })[0];
+}
+
+/**
+ * Parquet column types, from every value written (all parts, so the parts share one schema), and
+ * for columns of lists or records their nested shape (undefined: a flat column).
+ */
+async function parquetTypes(parts: Record<string, RowSet>, plan: Plan, columns: string[], schema: Schema): Promise<{ types: ParquetType[]; shapes: (Shape | undefined)[] }> {
   const guesses = columns.map(() => new ParquetTypeGuess());
+  const merged: Shape[] = columns.map(() => ({ kind: 'null' }));
   for (const rows of Object.values(parts)) {
     for await (const row of rows.rows()) {
       const m = mapRow(plan, row);
       if ('invalid' in m) continue;
-      columns.forEach((c, i) => guesses[i].add(m.record[c]));
+      columns.forEach((c, i) => {
+        guesses[i].add(m.record[c]);
+        merged[i] = mergeShapes(merged[i], shapeOf(m.record[c]));
+      });
     }
   }
-  return columns.map((c, i) => guesses[i].type(schema.columns.find((x) => x.name === c)?.type));
+  const types = columns.map((c, i) => guesses[i].type(schema.columns.find((x) => x.name === c)?.type));
+  // a column whose values share no shape (a list here, a string there) stays JSON text
+  const shapes = merged.map((s) => (isNested(s) && writable(s) ? s : undefined));
+  return { types, shapes };
 }
 
 export const write = defineOp({
@@ -231,7 +254,8 @@ export const write = defineOp({
         if (format === 'csv') emit = csvRows(columns);
         else {
           if (!columns.length) throw new OpError('nothing to write as Parquet: the dataset has no columns');
-          emit = parquetRows(columns, await parquetTypes(parts, { format, columns }, columns, ctx.schema));
+          const { types, shapes } = await parquetTypes(parts, { format, columns }, columns, ctx.schema);
+          emit = parquetRows(columns, types, shapes);
         }
         // the generic formats write exactly these columns
         plan = { format, columns };
