@@ -153,3 +153,9 @@ def test_mean_pooled_task_is_not_exported(project):
     task = project.task("bert-mean")
     assert json.loads((task / "adapter.json").read_text())["pooling"] == "mean"
     assert not (task / "peft").exists() and not (task / "merged").exists()
+
+
+def test_distilbert_prefix_is_not_exported_to_peft(project):
+    """transformers' DistilBERT takes no past_key_values, which is how PEFT feeds a prefix."""
+    assert (project.task("distilbert-prefix") / "adapter.json").is_file()
+    assert not (project.task("distilbert-prefix") / "peft").exists()

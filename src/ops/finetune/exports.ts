@@ -100,6 +100,10 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
     list = list.filter((x) => !TRANSFORMERS_EXPORTS.includes(x));
   }
 
+  if (list.includes('peft') && spec.strategy === 'prefix' && family === 'distilbert') {
+    notes.push("export peft: not written — PEFT feeds a prefix to the model as past_key_values, which transformers' DistilBERT does not take (use prompt or lora tuning, or a bert base)");
+    list = list.filter((x) => x !== 'peft');
+  }
   if (list.includes('peft')) {
     const { writePeftAdapter } = await import('../../ml/export/peft.js');
     const common = { tensors, family, task: PEFT_TASK[task], baseModel, modulesToSave };
