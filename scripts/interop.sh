@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(torch transformers peft datasets tokenizers tiktoken safetensors pyarrow pytest)
+PKGS=(torch transformers peft datasets tokenizers tiktoken safetensors pyarrow pytest pyyaml)
 CACHE="${FTR_INTEROP_CACHE:-$HOME/.cache/ftr-interop}"
 VENV="$CACHE/venv-$(printf '%s\n' "${PKGS[@]}" | sha256sum | cut -c1-8)"
 LOG="$CACHE/pip.log"
@@ -27,18 +27,17 @@ skip() {
 
 command -v python3 >/dev/null || skip "no python3 on this machine"
 
-# the local index only: pip's configured file:// indexes and find-links, never the public one
-pip_args=(--disable-pip-version-check --retries 0 --timeout 15)
-index_urls=$(python3 -m pip config list 2>/dev/null | sed -n "s/^[^=]*\.\(extra-index-url\|index-url\)='\(.*\)'$/\2/p" | tr ' ' '\n' | grep '^file://' || true)
-links=$(python3 -m pip config list 2>/dev/null | sed -n "s/^[^=]*\.find-links='\(.*\)'$/\1/p" | tr ' ' '\n' | sort -u || true)
-first=1
-for u in $index_urls; do
-  if [ $first = 1 ]; then pip_args+=(--index-url "$u"); first=0; else pip_args+=(--extra-index-url "$u"); fi
-done
-for l in $links; do pip_args+=(--find-links "$l"); done
-[ $first = 1 ] && [ -z "$links" ] && skip "pip has no local package index configured (no file:// index-url / find-links)"
-
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import torch, transformers, peft, datasets, tokenizers, tiktoken, safetensors, pyarrow, pytest' 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import torch, transformers, peft, datasets, tokenizers, tiktoken, safetensors, pyarrow, pytest, yaml' 2>/dev/null; then
+  # the local index only: pip's configured file:// indexes and find-links, never the public one
+  pip_args=(--disable-pip-version-check --retries 0 --timeout 15)
+  index_urls=$(python3 -m pip config list 2>/dev/null | sed -n "s/^[^=]*\.\(extra-index-url\|index-url\)='\(.*\)'$/\2/p" | tr ' ' '\n' | grep '^file://' || true)
+  links=$(python3 -m pip config list 2>/dev/null | sed -n "s/^[^=]*\.find-links='\(.*\)'$/\1/p" | tr ' ' '\n' | sort -u || true)
+  first=1
+  for u in $index_urls; do
+    if [ $first = 1 ]; then pip_args+=(--index-url "$u"); first=0; else pip_args+=(--extra-index-url "$u"); fi
+  done
+  for l in $links; do pip_args+=(--find-links "$l"); done
+  [ $first = 1 ] && [ -z "$links" ] && skip "pip has no local package index configured (no file:// index-url / find-links)"
   echo "interop: building $VENV from the local package index (once; log: $LOG)" >&2
   rm -rf "$VENV"
   python3 -m venv "$VENV" >"$LOG" 2>&1 || skip "python3 -m venv failed (see $LOG)"
