@@ -81,6 +81,8 @@ predict (FILE [MODEL]; MODEL: a base folder, default the tasks' own base):
   --text TEXT         an input (repeatable)
   --input FILE        inputs, one per line (or JSONL with --column, default text)
   --top N             labels shown per input (default 3)
+  --logits            with --json: each task's token ids and raw logits too
+                      (classify [C], tokens [T][C], generate: the first step's [V])
   --max-tokens N      generate tasks: tokens to generate (default 40)
   --backend KIND      auto | wasm | cpu | tensorflow
 `;
@@ -107,6 +109,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   text: { type: 'string', multiple: true },
   input: { type: 'string' },
   top: { type: 'string' },
+  logits: { type: 'boolean' },
   'max-tokens': { type: 'string' },
   backend: { type: 'string' },
   'allow-read': { type: 'string', multiple: true },
@@ -222,7 +225,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const { predictCommand, readInputs } = await import('./predict.js');
         const texts = [...((v.text as string[] | undefined) ?? []), ...(v.input ? readInputs(v.input as string, (v.column as string | undefined) ?? 'text') : [])];
         if (v.backend && !['auto', 'wasm', 'cpu', 'tensorflow'].includes(v.backend as string)) throw new UsageError('--backend must be auto, wasm, cpu or tensorflow');
-        return await predictCommand(graph, { adapters: (v.adapter as string[] | undefined) ?? [], texts, model: rest[1], backend: v.backend as string | undefined, json: Boolean(v.json), top: v.top ? positiveInt(v.top as string, '--top') : 3, maxTokens: v['max-tokens'] ? positiveInt(v['max-tokens'] as string, '--max-tokens') : 40 }, io);
+        return await predictCommand(graph, { adapters: (v.adapter as string[] | undefined) ?? [], texts, model: rest[1], backend: v.backend as string | undefined, json: Boolean(v.json), logits: Boolean(v.logits), top: v.top ? positiveInt(v.top as string, '--top') : 3, maxTokens: v['max-tokens'] ? positiveInt(v['max-tokens'] as string, '--max-tokens') : 40 }, io);
       }
       case 'annotate': {
         const { annotateCommand } = await import('./annotate.js');

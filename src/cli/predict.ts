@@ -54,6 +54,8 @@ export interface PredictOptions {
   model?: string;
   backend?: string;
   json: boolean;
+  /** with json: token ids and raw logits per task (to compare with another library) */
+  logits?: boolean;
   top: number;
   maxTokens: number;
 }
@@ -79,6 +81,12 @@ export async function predictCommand(graph: Graph, o: PredictOptions, io: Io): P
   const fingerprint = await baseFingerprint(baseDir, sha256File);
   const switcher = new TaskSwitcher(base);
   const results: Record<string, unknown>[] = o.texts.map((text) => ({ text }));
+  const raw = (j: number, name: string, ids: ArrayLike<number>, logits: unknown) => {
+    if (!o.logits) return;
+    const r = results[j] as { ids?: Record<string, number[]>; logits?: Record<string, unknown> };
+    (r.ids ??= {})[name] = Array.from(ids);
+    (r.logits ??= {})[name] = logits;
+  };
   const lines: string[] = [`base ${baseDir} loaded in ${Math.round(loadMs)} ms (${backend.detail})`];
   for (const [i, t] of picked.entries()) {
     const m = readTaskManifest(t.dir);
@@ -99,14 +107,18 @@ export async function predictCommand(graph: Graph, o: PredictOptions, io: Io): P
       let answer: unknown;
       if (m.task === 'seq_cls') {
         const ids = Int32Array.from(tok.encode(text, m.maxLen).ids);
-        const probs = tf.tidy(() => softmax(model.forward(collate([{ id: '0', ids, weight: 1 }], model.config.padId).batch, { training: false }).logits!.dataSync() as Float32Array));
+        const logits = tf.tidy(() => Array.from(model.forward(collate([{ id: '0', ids, weight: 1 }], model.config.padId).batch, { training: false }).logits!.dataSync()));
+        raw(j, name, ids, logits);
+        const probs = softmax(logits);
         const order = probs.map((p, k) => [p, k] as const).sort((a, b) => b[0] - a[0]).slice(0, o.top);
         answer = order.map(([p, k]) => ({ label: m.labels[k], p: Number(p.toFixed(4)) }));
       } else if (m.task === 'token_cls') {
         const ws = words(text).map((w) => w.word);
         const enc = encodeWords(tok, ws, ws.map(() => 0), m.maxLen);
         const ids = Int32Array.from(enc.ids);
-        const pred = tf.tidy(() => Array.from(tf.argMax(model.forward(collate([{ id: '0', ids, weight: 1 }], model.config.padId).batch, { training: false }).logits!, -1).dataSync()));
+        const out = tf.tidy(() => model.forward(collate([{ id: '0', ids, weight: 1 }], model.config.padId).batch, { training: false }).logits!.arraySync() as number[][][])[0];
+        raw(j, name, ids, out);
+        const pred = out.map((row) => row.indexOf(Math.max(...row)));
         const tags: string[] = [];
         enc.tags.forEach((first, k) => {
           if (first !== -100) tags.push(m.labels[pred[k]]);
@@ -117,9 +129,12 @@ export async function predictCommand(graph: Graph, o: PredictOptions, io: Io): P
         const eos = tok.eos();
         const ids = [...tok.pieces(text + '\n')];
         const start = ids.length;
-        while (ids.length - start < o.maxTokens && ids.length < model.config.maxPositions) {
+        // prompt and prefix tokens take positions too
+        const room = model.config.maxPositions - model.promptTokens - model.prefixTokens;
+        while (ids.length - start < o.maxTokens && ids.length < room) {
           const next = tf.tidy(() => {
             const logits = model.forward(collate([{ id: '0', ids: Int32Array.from(ids), weight: 1 }], model.config.padId).batch, { training: false, positions: Int32Array.of(ids.length - 1) }).logits!;
+            if (ids.length === start) raw(j, name, ids, Array.from(logits.dataSync()));
             return tf.argMax(logits, -1).dataSync()[0];
           });
           if (next === eos) break;

@@ -128,6 +128,8 @@ export interface RunInfo {
     funnel: { step: string; rows: number }[];
     /** source files read, by content */
     inputs?: { file: string; sha256: string }[];
+    /** the notes of its steps whose op is a `cardReport` (bias_report's tables), for dataset cards */
+    biasReport?: string[];
   }[];
 }
 
@@ -279,6 +281,8 @@ export interface OpDef {
   schema(ctx: SchemaContext): Schema;
   /** what the call needs beyond reading and writing its path params: network hosts, subprocesses */
   permissions?(params: Params): { net?: string[]; run?: boolean };
+  /** its notes are a report a dataset card includes (bias_report's tables) */
+  cardReport?: boolean;
   /** true when the output depends on the run so far (`ctx.run`, e.g. a dataset card): the run info then enters the cache key */
   usesRun?(params: Params): boolean;
   /** a short description of the call for the UI ("split 80/10/10") */

@@ -97,6 +97,11 @@ export interface RunResult {
  * base (DistilBERT, one `pretrain` wrote) never taught [CLS] to summarise the text. GPT-2: the
  * last token.
  */
+/** What transformers' …ForSequenceClassification pools: BERT's pooler and DistilBERT's pre_classifier read [CLS]; GPT-2 the last real token. */
+export function transformersPooling(family: string): Pooling {
+  return family === 'gpt2' ? 'last' : 'cls';
+}
+
 export function autoPooling(model: Loaded): Pooling {
   if (model.config.family === 'gpt2') return 'last';
   const first = model.config.family === 'bert' ? 'bert.pooler.dense.weight' : 'pre_classifier.weight';

@@ -126,7 +126,36 @@ export function hfTensors(model: Transformer): Map<string, StTensor> {
   return out;
 }
 
-/** Write a Hugging Face model folder: config.json, model.safetensors (and tokenizer.json when given). */
+/**
+ * `tokenizer_config.json` + `special_tokens_map.json` for a tokenizer.json, so that
+ * `AutoTokenizer.from_pretrained(dir)` builds exactly that tokenizer: without them transformers
+ * picks the model type's own class (BertTokenizer: lowercasing and accent stripping, whatever the
+ * vocabulary). `PreTrainedTokenizerFast` runs tokenizer.json as it is; the special tokens are the
+ * file's own ([UNK] [CLS] [SEP] [PAD] [MASK] for WordPiece; GPT-2's <|endoftext|> as bos, eos,
+ * unk and pad — ftr pads GPT-2 batches with it).
+ */
+export function tokenizerConfigFiles(tokenizerJson: string, maxLen: number): Record<string, string> {
+  const j = JSON.parse(tokenizerJson) as { added_tokens?: { content: string; special?: boolean }[] };
+  const specials = new Set((j.added_tokens ?? []).filter((t) => t.special).map((t) => t.content));
+  const map: Record<string, string> = {};
+  const roles: [string, string[]][] = [
+    ['unk_token', ['[UNK]', '<unk>', '<|endoftext|>']],
+    ['cls_token', ['[CLS]', '<s>']],
+    ['sep_token', ['[SEP]', '</s>']],
+    ['pad_token', ['[PAD]', '<pad>', '<|endoftext|>']],
+    ['mask_token', ['[MASK]', '<mask>']],
+    ['bos_token', ['<|endoftext|>', '<s>']],
+    ['eos_token', ['<|endoftext|>', '</s>']],
+  ];
+  for (const [role, names] of roles) {
+    const hit = names.find((n) => specials.has(n));
+    if (hit) map[role] = hit;
+  }
+  const config = { tokenizer_class: 'PreTrainedTokenizerFast', model_max_length: maxLen, clean_up_tokenization_spaces: false, ...map };
+  return { 'tokenizer_config.json': JSON.stringify(config, null, 2) + '\n', 'special_tokens_map.json': JSON.stringify(map, null, 2) + '\n' };
+}
+
+/** Write a Hugging Face model folder: config.json, model.safetensors (and tokenizer.json with its tokenizer_config.json when given). */
 export function saveHf(dir: string, model: Transformer, extra: { tokenizerJson?: string; metadata?: Record<string, string> } = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const config = toHfConfig(model.config, { architectures: [ARCH[model.config.family][model.task] ?? ARCH[model.config.family].none!], labels: model.labels });
@@ -135,7 +164,10 @@ export function saveHf(dir: string, model: Transformer, extra: { tokenizerJson?:
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
     ['model.safetensors', encodeSafetensors(hfTensors(model), { format: 'pt', ...extra.metadata })],
   ];
-  if (extra.tokenizerJson !== undefined) files.push(['tokenizer.json', extra.tokenizerJson]);
+  if (extra.tokenizerJson !== undefined) {
+    files.push(['tokenizer.json', extra.tokenizerJson]);
+    for (const [name, text] of Object.entries(tokenizerConfigFiles(extra.tokenizerJson, model.config.maxPositions))) files.push([name, text]);
+  }
   for (const [name, data] of files) {
     const path = join(dir, name);
     writeFileSync(`${path}.tmp-${process.pid}`, data);

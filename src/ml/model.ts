@@ -334,7 +334,11 @@ export class Transformer {
     const d = c.hidden;
     const nPrompt = this.promptTokens;
     const T = T0 + nPrompt;
-    if (T > c.maxPositions) throw new Error(`sequence of ${T} tokens${nPrompt ? ` (${nPrompt} prompt tokens included)` : ''} is longer than the model's ${c.maxPositions} positions`);
+    // prefix tuning: the virtual key/values take positions 0..P-1 and the real tokens are numbered
+    // after them, as transformers numbers tokens after a cache (BERT past_key_values_length, GPT-2
+    // cache_position) when PEFT passes the prefix as past_key_values
+    const P = this.prefixTokens;
+    if (T + P > c.maxPositions) throw new Error(`sequence of ${T} tokens${nPrompt ? ` (${nPrompt} prompt tokens included)` : ''}${P ? ` after ${P} prefix positions` : ''} is longer than the model's ${c.maxPositions} positions`);
     let dropCall = 0;
     const drop: Dropout = (x, rate = c.dropout) => (opts.training && rate > 0 ? tf.dropout(x, rate, undefined, (opts.seed ?? 0) * 1000 + dropCall++) : x);
 
@@ -350,10 +354,10 @@ export class Transformer {
     let x: tf.Tensor = tf.reshape(tf.gather(this.w(this.embeddingName()), ids), [B, T0, d]);
     if (nPrompt) x = tf.concat([tf.tile(tf.expandDims(this.w('prompt_embeddings'), 0), [B, 1, 1]), x], 1);
     if (c.family === 'gpt2') {
-      x = tf.add(x, tf.slice(this.w('transformer.wpe.weight'), [0, 0], [T, d]));
+      x = tf.add(x, tf.slice(this.w('transformer.wpe.weight'), [P, 0], [T, d]));
     } else {
       const e = `${c.family}.embeddings`;
-      x = tf.add(x, tf.slice(this.w(`${e}.position_embeddings.weight`), [0, 0], [T, d]));
+      x = tf.add(x, tf.slice(this.w(`${e}.position_embeddings.weight`), [P, 0], [T, d]));
       if (c.typeVocab) {
         const types = new Int32Array(B * T);
         if (b.typeIds) for (let i = 0; i < B; i++) for (let t = 0; t < T0; t++) types[i * T + nPrompt + t] = b.typeIds[i * T0 + t];
@@ -364,7 +368,6 @@ export class Transformer {
     x = drop(x);
 
     // additive attention bias [B, 1, Tq, Tk]: padding keys (and future keys for GPT-2) get -1e9; prefix keys are always visible
-    const P = this.prefixTokens;
     const Tk = T + P;
     const bias = new Float32Array(B * T * Tk);
     for (let i = 0; i < B; i++)

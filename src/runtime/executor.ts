@@ -200,6 +200,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
     const work = { computed: 0, reused: 0 };
     const funnel: { step: string; rows: number }[] = [];
     const nullColumns: string[] = [];
+    const biasReport: string[] = [];
     let last: StageResult | undefined;
     for (const stage of stagesOf(cell)) {
       const datasets = datasetManifests(stage);
@@ -230,6 +231,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
         for (let n = 2; k in metrics; n++) k = `${name}#${n}`;
         metrics[k] = m;
       }
+      if (stage.steps.some((st) => st.op.cardReport)) biasReport.push(...result.notes);
       funnel.push(...(result.funnel ?? [{ step: stage.steps[0].op.name, rows: manifestRows(result.output) }]));
       if (result.files) files.push(...result.files);
       if (result.nullColumns) nullColumns.push(...result.nullColumns);
@@ -260,6 +262,7 @@ export async function runGraph(graph: Graph, opts: RunOptions): Promise<RunSumma
       dropped,
       funnel,
       inputs: sourceFiles.length ? sourceFiles : undefined,
+      biasReport: biasReport.length ? biasReport : undefined,
     };
     // a cell re-run after damage was found keeps its place in the run info
     const seen = runInfo.cells.findIndex((c) => c.name === cell.name);

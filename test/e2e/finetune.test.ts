@@ -39,6 +39,7 @@ export corpus | pretrain "models/base" tokenizer: "models/tok.json" hidden: 32 l
 
 export parts | finetune "models/topic" adapter base: "models/base" label: topic max_len: 16 epochs: 20 batch: 16 export: [adapterhub]
 export parts | finetune "models/tone" lora base: "models/base" label: tone max_len: 16 epochs: 20 batch: 16 workers: 2 export: [peft, merged, axolotl, llama_factory]
+export parts | finetune "models/exp" lora base: "models/base" label: tone max_len: 16 steps: 3 batch: 16 pooling: cls export: [peft, merged]
 export parts | finetune "models/topic-frozen" frozen base: "models/base" label: topic max_len: 16 epochs: 4 batch: 16 lr: ${frozenLr} backend: cpu
 export parts | compare "models/compare" strategies: [full, lora, prompt, prefix] base: "models/base" label: topic max_len: 16 epochs: 2 batch: 16 virtual_tokens: 6 backend: cpu
 `;
@@ -66,9 +67,15 @@ describe('fine-tuning from the CLI', () => {
     expect(topic.history.length).toBeGreaterThan(5);
     expect(topic.test.confusion).toHaveLength(2);
     // exports
-    for (const f of ['topic/adapterhub/adapter_config.json', 'topic/adapterhub/adapter.safetensors', 'tone/peft/adapter_config.json', 'tone/peft/adapter_model.safetensors', 'tone/merged/model.safetensors', 'tone/trainers/axolotl.yaml', 'tone/trainers/llama-factory.yaml', 'tone/trainers/data/train.jsonl'])
+    for (const f of ['exp/peft/adapter_config.json', 'exp/peft/adapter_model.safetensors', 'exp/merged/model.safetensors', 'exp/merged/tokenizer_config.json'])
       expect(existsSync(join(dir, 'models', f)), f).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, 'models/tone/peft/adapter_config.json'), 'utf8')).peft_type).toBe('LORA');
+    // pooling auto on this base (no trained pooler) is the mean, which transformers cannot compute: not exported, and why
+    for (const f of ['topic/adapterhub', 'tone/peft', 'tone/merged']) expect(existsSync(join(dir, 'models', f)), f).toBe(false);
+    expect(r.out).toMatch(/export adapterhub: not written — the task pools the mean of the tokens \(pooling auto: the base has no trained pooler/);
+    // a classification task is not what Axolotl / LLaMA-Factory train: no config, the reason in the notes
+    expect(existsSync(join(dir, 'models/tone/trainers'))).toBe(false);
+    expect(r.out).toMatch(/export axolotl: not written — a classification task is not something Axolotl trains/);
+    expect(JSON.parse(readFileSync(join(dir, 'models/exp/peft/adapter_config.json'), 'utf8')).peft_type).toBe('LORA');
     // the comparison, measured
     const cmp = JSON.parse(readFileSync(join(dir, 'models/compare/compare.json'), 'utf8'));
     expect(Object.keys(cmp.strategies)).toEqual(['full', 'lora', 'prompt', 'prefix']);

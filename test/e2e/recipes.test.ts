@@ -31,7 +31,7 @@ describe('shipped recipes on real data', () => {
       expect(s.test.accuracy).toBeGreaterThan(0);
     }
     expect(cmp.strategies.lora.artifact_bytes * 10).toBeLessThan(cmp.strategies.full.artifact_bytes);
-    for (const f of ['base/config.json', 'party/adapter.safetensors', 'party/adapterhub/adapter_config.json', 'era/peft/adapter_model.safetensors', 'era/merged/model.safetensors', 'era/trainers/axolotl.yaml'])
+    for (const f of ['base/config.json', 'party/adapter.safetensors', 'party/adapterhub/adapter_config.json', 'era/peft/adapter_model.safetensors', 'era/merged/model.safetensors', 'era/merged/tokenizer_config.json'])
       expect(existsSync(join(models, f)), f).toBe(true);
     const p = ftrProcess(['predict', 'recipes/sotu-adapters.ftr', '--adapter', 'party', '--adapter', 'era', '--text', 'We will put a man on the Moon and defeat the Soviet threat.', '--json'], { cwd: dir });
     expect(p.code, p.err).toBe(0);
@@ -137,7 +137,7 @@ describe('shipped recipes on real data', () => {
       expect([...texts[b]].some((t) => texts[a].has(t)), `${a}/${b} texts`).toBe(false);
     }
     expect(r.out).toContain('leakage on text: none across train, val, test');
-    expect(readFileSync(join(out, 'DATASET_CARD.md'), 'utf8')).toContain('| labeled | concat human_votes, header_votes, body_votes → consensus (dawid_skene) onto ruled |');
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('| labeled | concat human_votes, header_votes, body_votes → consensus (dawid_skene) onto ruled |');
   }, 240_000);
 
   it('sotu-curation: passages curated, split by speech, audited, with a bias report and weights', () => {

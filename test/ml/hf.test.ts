@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/ml/tf.js';
-import { loadPretrained, ModelLoadError, saveHf } from '../../src/ml/hf.js';
+import { loadPretrained, ModelLoadError, saveHf, tokenizerConfigFiles } from '../../src/ml/hf.js';
 import { encodeSafetensors, readSafetensors, SafetensorsError, type StTensor } from '../../src/ml/safetensors.js';
 import type { Family, ModelConfig } from '../../src/ml/config.js';
 import type { Task, Transformer } from '../../src/ml/model.js';
@@ -59,13 +59,25 @@ const CASES: { family: Family; task: Task; arch: string }[] = [
   { family: 'gpt2', task: 'seq_cls', arch: 'GPT2ForSequenceClassification' },
 ];
 
+describe('tokenizer_config.json', () => {
+  // without it AutoTokenizer builds BertTokenizer for a bert folder: lowercasing, accent-stripping, whatever the vocabulary
+  it('makes AutoTokenizer run tokenizer.json as it is, with the file\'s special tokens', () => {
+    const wordpiece = JSON.stringify({ added_tokens: ['[UNK]', '[CLS]', '[SEP]', '[PAD]', '[MASK]'].map((content, id) => ({ id, content, special: true })), model: { type: 'WordPiece' } });
+    const w = tokenizerConfigFiles(wordpiece, 64);
+    expect(JSON.parse(w['tokenizer_config.json'])).toEqual({ tokenizer_class: 'PreTrainedTokenizerFast', model_max_length: 64, clean_up_tokenization_spaces: false, unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', mask_token: '[MASK]' });
+    expect(JSON.parse(w['special_tokens_map.json'])).toEqual({ unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', mask_token: '[MASK]' });
+    const bpe = JSON.stringify({ added_tokens: [{ id: 0, content: '<|endoftext|>', special: true }], model: { type: 'BPE' } });
+    expect(JSON.parse(tokenizerConfigFiles(bpe, 128)['special_tokens_map.json'])).toEqual({ unk_token: '<|endoftext|>', pad_token: '<|endoftext|>', bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' });
+  });
+});
+
 describe('saveHf → loadPretrained', () => {
   it.each(CASES)('$family $task: config, labels and every weight come back bit-exactly', async ({ family, task, arch }) => {
     const model = distinctModel(family, task);
     const dir = scratch();
     try {
-      const files = saveHf(dir, model, { tokenizerJson: '{"x":1}', metadata: { source: 'test' } });
-      expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
+      const files = saveHf(dir, model, { tokenizerJson: '{"added_tokens":[]}', metadata: { source: 'test' } });
+      expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
       const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
       expect(config.architectures).toEqual([arch]);
       expect(readSafetensors(join(dir, 'model.safetensors')).metadata).toEqual({ format: 'pt', source: 'test' });

@@ -68,6 +68,25 @@ describe.each(FAMILY_LIST)('strategy hooks on %s', (family) => {
     }
   });
 
+  it('prefix tuning numbers the real tokens after the P virtual positions, as PEFT/transformers do (rows 0..P-1 of the position table are never read)', () => {
+    const P = 3;
+    const model = withLoudHead(family);
+    try {
+      model.addPrefix(P, 11);
+      const before = run(model);
+      const name = family === 'gpt2' ? 'transformer.wpe.weight' : `${family}.embeddings.position_embeddings.weight`;
+      const table = model.params.get(name);
+      const poisoned = table.arraySync() as number[][];
+      for (let i = 0; i < P; i++) poisoned[i] = poisoned[i].map(() => NaN);
+      table.assign(tf.tensor2d(poisoned));
+      const after = run(model);
+      expect(after.hidden.every(Number.isFinite)).toBe(true);
+      expect(maxAbsDiff(after.logits, before.logits)).toBe(0);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('a prompt initialised from token ids copies those embedding rows (cycled)', () => {
     const model = randomModel(family, 2);
     try {

@@ -236,7 +236,7 @@ describe('ops that report on the whole run', () => {
   it('a dataset card is rewritten when the recipe changes, even if its rows did not', async () => {
     const dir = tempProject({ 'r.ftr': 'recipe carded\nsource d = jsonl "d.jsonl"\nexport d | write "out/" card\n', 'd.jsonl': rows(5) });
     await runJson(join(dir, 'r.ftr'));
-    const card = () => readFileSync(join(dir, 'out', 'DATASET_CARD.md'), 'utf8');
+    const card = () => readFileSync(join(dir, 'out', 'README.md'), 'utf8');
     const before = card();
     expect((await runJson(join(dir, 'r.ftr'))).cells.get('export:d')!.status).toBe('cached');
     writeFileSync(join(dir, 'r.ftr'), '# a comment changes the recipe text\nrecipe carded\nsource d = jsonl "d.jsonl"\nexport d | write "out/" card\n');

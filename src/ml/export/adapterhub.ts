@@ -1,7 +1,10 @@
 /**
- * AdapterHub (`adapters` library) bottleneck adapters: `adapter_config.json` + `adapter.safetensors`,
- * and a static prediction head as `head_config.json` + `model_head.safetensors`, loadable with
+ * AdapterHub (`adapters` library) bottleneck adapters: `adapter_config.json` + the weights as
+ * `pytorch_adapter.bin` (what `load_adapter(dir)` reads by default) and `adapter.safetensors`
+ * (`use_safetensors=True`), and a static prediction head as `head_config.json` +
+ * `pytorch_model_head.bin` / `model_head.safetensors`, loadable with
  * `adapters.init(model); model.load_adapter(dir)` (and `load_head` for the head).
+ * The format, as the loader checks it, is written down in test/interop/test_adapterhub_spec.py.
  *
  * Checked against adapter-hub/adapters:
  * - `src/adapters/configuration/model_adapters_config.py` build_full_config: `{config, hidden_size,
@@ -22,6 +25,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeSafetensors, parseSafetensors, type StTensor } from '../safetensors.js';
+import { encodeTorchStateDict } from '../torch-save.js';
 import { ExportError, fromTorchLayout, shapeOf, sortedJson, toTorchLayout, writeFiles, type Family } from './layout.js';
 
 export const ADAPTERHUB_VERSION = 'adapters.1.2.0';
@@ -29,6 +33,18 @@ export const AH_CONFIG_FILE = 'adapter_config.json';
 export const AH_WEIGHTS_FILE = 'adapter.safetensors';
 export const AH_HEAD_CONFIG_FILE = 'head_config.json';
 export const AH_HEAD_WEIGHTS_FILE = 'model_head.safetensors';
+/** what `load_adapter(dir)` / `load_head` read by default (use_safetensors=False): torch.load of these */
+export const AH_TORCH_WEIGHTS_FILE = 'pytorch_adapter.bin';
+export const AH_TORCH_HEAD_WEIGHTS_FILE = 'pytorch_model_head.bin';
+
+/**
+ * Keys AdapterHub reads as Python floats: `Adapter.__init__` accepts `scaling` only as a float
+ * (`isinstance(config["scaling"], float)`) or a name ("learned", "channel"); JSON `1` is an int.
+ */
+const FLOAT_KEYS = ['dropout', 'phm_init_range', 'scaling', 'stochastic_depth'];
+function withPythonFloats(json: string): string {
+  return json.replace(new RegExp(`("(?:${FLOAT_KEYS.join('|')})": )(-?\\d+)(?=,?\n)`, 'g'), '$1$2.0');
+}
 
 /** The adapter name tensors carry in memory. */
 const MEMORY_NAME = 'default';
@@ -189,8 +205,9 @@ export function writeAdapterHub(dir: string, a: AdapterHubAdapter): string[] {
   const modelClass = a.head ? HEAD_CLASS[a.family][a.head.config.task] : BASE_CLASS[a.family];
   const common = { hidden_size: d, model_class: modelClass, model_name: a.baseModel, model_type: MODEL_TYPE[a.family], version: ADAPTERHUB_VERSION };
   const files: [string, string | Uint8Array][] = [
-    [AH_CONFIG_FILE, sortedJson({ ...common, config: bnConfig(a, leaveOut), name: a.name })],
+    [AH_CONFIG_FILE, withPythonFloats(sortedJson({ ...common, config: bnConfig(a, leaveOut), name: a.name }))],
     [AH_WEIGHTS_FILE, encodeSafetensors(out)],
+    [AH_TORCH_WEIGHTS_FILE, encodeTorchStateDict(out)],
   ];
   if (a.head) {
     const { tensors, config } = a.head;
@@ -207,6 +224,7 @@ export function writeAdapterHub(dir: string, a: AdapterHubAdapter): string[] {
     files.push(
       [AH_HEAD_CONFIG_FILE, sortedJson({ ...common, config: null, label2id: Object.fromEntries(config.labels.map((l, i) => [l, i])), name: null, num_labels: config.labels.length })],
       [AH_HEAD_WEIGHTS_FILE, encodeSafetensors(headOut)],
+      [AH_TORCH_HEAD_WEIGHTS_FILE, encodeTorchStateDict(headOut)],
     );
   }
   return writeFiles(dir, files);

@@ -250,6 +250,8 @@ function promptLearningJson(a: PeftAdapter & { strategy: 'prompt' | 'prefix' }):
 
 /** Write `adapter_config.json` + `adapter_model.safetensors` into `dir`; returns the paths written. */
 export function writePeftAdapter(dir: string, a: PeftAdapter): string[] {
+  // PEFT feeds a prefix to the model as past_key_values; DistilBertModel.forward has no such argument
+  if (a.strategy === 'prefix' && a.family === 'distilbert') throw new ExportError('PEFT prefix tuning cannot run on DistilBERT: transformers\' DistilBertModel takes no past_key_values, which is how PEFT passes the prefix (use strategy prompt or lora, or a bert base)');
   const parts = split(a);
   checkHead(a, parts.saved);
   const out = new Map<string, StTensor>();

@@ -136,10 +136,17 @@ function plan(tool: RecipeTool, s: FinetuneSettings, mode: 'lora' | 'refuse', no
   return { kind: 'lora', lora };
 }
 
-function taskNote(tool: RecipeTool, s: FinetuneSettings, notes: string[]): void {
+/**
+ * These tools fine-tune causal language models on text. A classification task (a head on an
+ * encoder) is not something they run: a config would silently train another task (chat
+ * fine-tuning), so none is written and the reason is given instead.
+ */
+export function taskRefusal(tool: RecipeTool, s: Pick<FinetuneSettings, 'task'>): string | undefined {
   if (s.task === 'seq_cls' || s.task === 'token_cls') {
-    notes.push(`task ${s.task}: ${TOOL_NAME[tool]} trains language models, not classification heads; this file runs supervised fine-tuning on the dataset instead`);
+    const what = s.task === 'token_cls' ? 'token classification' : 'classification';
+    return `a ${what} task is not something ${TOOL_NAME[tool]} trains (it fine-tunes causal language models on text); a config would turn it into chat fine-tuning of another model — train it with ftr, or export the trained task with peft / adapterhub / merged`;
   }
+  return undefined;
 }
 
 /** Hugging Face scheduler names (Axolotl lr_scheduler, LLaMA-Factory lr_scheduler_type). */
@@ -153,7 +160,7 @@ function header(tool: RecipeTool, run: string, notes: string[], extra: string[] 
   const lines = [
     `${TOOL_NAME[tool]} config written by ftr.`,
     `Run: ${run}`,
-    'Paths are as ftr was given them; relative ones resolve against the directory the tool runs in.',
+    'Relative paths resolve against the directory the tool runs in: run it from the folder of this file.',
     ...extra,
     ...(notes.length ? ['Settings that did not map:', ...notes.map((n) => `  - ${n}`)] : ['Every setting mapped.']),
   ];
@@ -165,9 +172,10 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function axolotl(s: FinetuneSettings, ds: RecipeDataset, mode: 'lora' | 'refuse'): { text: string; notes: string[] } | { refuse: string } {
   const notes: string[] = [];
+  const task = taskRefusal('axolotl', s);
+  if (task) return { refuse: task };
   const p = plan('axolotl', s, mode, notes);
   if ('refuse' in p) return p;
-  taskNote('axolotl', s, notes);
   const trainOnInputs = s.trainOnInputs ?? false;
   const entry = (path: string): Record<string, unknown> =>
     ds.format === 'alpaca'
@@ -214,9 +222,10 @@ function axolotl(s: FinetuneSettings, ds: RecipeDataset, mode: 'lora' | 'refuse'
 
 function llamaFactory(dir: string, s: FinetuneSettings, ds: RecipeDataset, mode: 'lora' | 'refuse'): { text: string; info: string; notes: string[] } | { refuse: string } {
   const notes: string[] = [];
+  const task = taskRefusal('llama-factory', s);
+  if (task) return { refuse: task };
   const p = plan('llama-factory', s, mode, notes);
   if ('refuse' in p) return p;
-  taskNote('llama-factory', s, notes);
   const doc: Record<string, unknown> = { model_name_or_path: s.baseModel, stage: 'sft', do_train: true };
   if (p.kind === 'full') doc.finetuning_type = 'full';
   else if (p.kind === 'frozen') {
@@ -240,7 +249,8 @@ function llamaFactory(dir: string, s: FinetuneSettings, ds: RecipeDataset, mode:
     if (l.modulesToSave?.length) doc.additional_target = l.modulesToSave.join(',');
   }
   doc.dataset = TRAIN_NAME;
-  doc.dataset_dir = dir;
+  // relative data files: dataset_info.json sits next to this file, which is run from its folder
+  doc.dataset_dir = isAbsolute(ds.files.train) ? dir : '.';
   doc.template = 'default';
   doc.cutoff_len = s.sequenceLen;
   doc.train_on_prompt = s.trainOnInputs ?? false;
@@ -264,7 +274,7 @@ function llamaFactory(dir: string, s: FinetuneSettings, ds: RecipeDataset, mode:
   }
   // dataset_info.json paths are joined to dataset_dir (the export folder); Python's os.path.join keeps an absolute one
   const entry = (file: string): Record<string, unknown> => {
-    const file_name = isAbsolute(file) && !isAbsolute(dir) ? file : relative(resolve(dir), resolve(file)).split('\\').join('/');
+    const file_name = !isAbsolute(file) ? file : !isAbsolute(dir) ? file : relative(resolve(dir), resolve(file)).split('\\').join('/');
     return ds.format === 'alpaca'
       ? { file_name, formatting: 'alpaca', columns: { prompt: 'instruction', query: 'input', response: 'output' } }
       : {
@@ -316,6 +326,8 @@ function countExamples(ds: RecipeDataset): number | undefined {
 
 function torchtune(s: FinetuneSettings, ds: RecipeDataset, mode: 'lora' | 'refuse'): { text: string; notes: string[] } | { refuse: string } {
   const notes: string[] = [];
+  const task = taskRefusal('torchtune', s);
+  if (task) return { refuse: task };
   const p = plan('torchtune', s, mode, notes);
   if ('refuse' in p) return p;
   const tt = s.torchtune;
@@ -324,7 +336,6 @@ function torchtune(s: FinetuneSettings, ds: RecipeDataset, mode: 'lora' | 'refus
       refuse: `torchtune builds models from its own builders (Llama, Qwen, Gemma, Mistral, Phi, …), none for \`${s.baseModel}\`; pass settings.torchtune { builder, tokenizer, checkpointDir, checkpointFiles, modelType } to name one`,
     };
   }
-  taskNote('torchtune', s, notes);
   const dot = tt.builder.lastIndexOf('.');
   if (dot < 0) throw new ExportError(`settings.torchtune.builder ${JSON.stringify(tt.builder)} should be a dotted path like torchtune.models.llama3_2.llama3_2_1b`);
   const model: Record<string, unknown> = {};
@@ -404,6 +415,10 @@ function torchtune(s: FinetuneSettings, ds: RecipeDataset, mode: 'lora' | 'refus
     metric_logger: { _component_: 'torchtune.training.metric_logging.DiskLogger', log_dir: '${output_dir}/logs' },
     log_every_n_steps: 1,
     log_peak_memory_stats: true,
+    // the recipes read cfg.log_level and cfg.profiler as required keys
+    log_level: 'INFO',
+    profiler: { _component_: 'torchtune.training.setup_torch_profiler', enabled: false },
+    ...(p.kind === 'full' ? { optimizer_in_bwd: false } : {}),
     device: 'cuda',
     // ftr trains in fp32; bf16 is the usual choice on a GPU
     dtype: 'fp32',

@@ -11,6 +11,7 @@ export const bias_report = defineOp({
   name: 'bias_report',
   version: 2,
   kind: 'global',
+  cardReport: true,
   summary: 'representation, label rates, parity (SPD, disparate impact, four-fifths rule) per group, and source diversity, as tables in the notes',
   doc: [
     '`bias_report label: label` after `bias_detect` reports, for each group column (`by`, default the bias_detect dimensions present): rows per group and share, rows mentioning each group (list columns), and the representation of the demographic groups against a uniform target (ratio share/target, total variation ½Σ|p−t|, KL(p‖t) in nats, max/min count).',

@@ -4,12 +4,16 @@
  * fields and file hash. Everything comes from the run and the rows written; nothing is typed by
  * hand and nothing depends on the clock, so the same run writes the same card byte for byte.
  */
+import { stringify as stringifyYaml } from 'yaml';
 import type { Row, RunInfo } from '../types.js';
 import { typeOf } from '../common.js';
 import { MAIN_PART } from '../../runtime/store.js';
 import { FORMAT_TITLE, type Format, type Mapped, type Plan } from './formats.js';
 
-export const CARD_FILE = 'DATASET_CARD.md';
+/** The Hub shows a dataset repo's README.md, and reads its YAML front matter (configs, license, …). */
+export const CARD_FILE = 'README.md';
+/** Every source file with its sha256, one per line as `sha256sum` writes and checks them. */
+export const SOURCES_FILE = 'SOURCES.sha256';
 export const TOKENIZER = 'cl100k_base';
 
 export type TokenCounter = (text: string) => number;
@@ -31,6 +35,8 @@ export class PartStats {
   readonly roles = new Map<string, number>();
   /** fields whose text the token counts cover, in the order first seen */
   readonly tokenFields = new Set<string>();
+  /** rows that are copies made by oversampling (`balance … oversample`: `<id>#os<k>`, `resample`: `<id>#dup<k>`) */
+  copies = 0;
 
   constructor(
     private readonly count: TokenCounter,
@@ -40,6 +46,7 @@ export class PartStats {
   /** A row written as `mapped`. */
   add(row: Row, mapped: Exclude<Mapped, { invalid: string }>): void {
     this.rows++;
+    if (typeof row.id === 'string' && /#(?:os|dup)\d+$/.test(row.id)) this.copies++;
     if (this.labelColumn !== undefined) {
       const key = labelKey(row[this.labelColumn]);
       this.labels.set(key, (this.labels.get(key) ?? 0) + 1);
@@ -78,6 +85,10 @@ export interface CardPart {
 
 export interface CardInput {
   run?: RunInfo;
+  /** the Hub's license id (front matter), e.g. cc-by-4.0; unknown when not given */
+  license?: string;
+  /** ISO 639-1 codes of the text's languages (front matter) */
+  language?: string[];
   /** the export cell */
   cell: string;
   plan: Plan;
@@ -137,10 +148,53 @@ export function describePlan(plan: Plan): string {
   }
 }
 
-/** The card's Markdown. */
+/** The Hub's size bucket for a row count. */
+export function sizeCategory(n: number): string {
+  const steps: [number, string][] = [[1e3, 'n<1K'], [1e4, '1K<n<10K'], [1e5, '10K<n<100K'], [1e6, '100K<n<1M'], [1e7, '1M<n<10M'], [1e8, '10M<n<100M'], [1e9, '100M<n<1B'], [1e10, '1B<n<10B'], [1e11, '10B<n<100B'], [1e12, '100B<n<1T']];
+  return steps.find(([max]) => n < max)?.[1] ?? 'n>1T';
+}
+
+/** The Hub task a format's records serve. */
+function taskCategories(input: CardInput): string[] {
+  const f = input.plan.format;
+  if (f === 'chat' || f === 'sharegpt' || f === 'alpaca') return ['text-generation'];
+  if (f === 'classification' || input.labelColumn !== undefined) return ['text-classification'];
+  return [];
+}
+
+/**
+ * The YAML front matter the Hub reads: one config whose data_files name each part's file (so
+ * `load_dataset(repo)` gives the parts as splits), license, task, language and size.
+ */
+export function frontMatter(input: CardInput): string {
+  const rows = input.parts.reduce((n, p) => n + p.stats.rows, 0);
+  const doc: Record<string, unknown> = {
+    configs: [{ config_name: 'default', data_files: input.parts.map((p) => ({ split: p.name === MAIN_PART ? 'train' : p.name, path: p.file.split('\\').join('/') })) }],
+    license: input.license ?? 'unknown',
+  };
+  const tasks = taskCategories(input);
+  if (tasks.length) doc.task_categories = tasks;
+  if (input.language?.length) doc.language = input.language;
+  doc.size_categories = [sizeCategory(rows)];
+  doc.tags = ['ftr'];
+  return `---\n${stringifyYaml(doc, { lineWidth: 0 })}---\n`;
+}
+
+function withoutLastNewline(s: string): string {
+  return s.replace(/\n$/, '');
+}
+
+/** `sha256  path` per source file, sorted by path (the card summarises them by folder). */
+export function sourcesManifest(run: RunInfo | undefined): string {
+  const seen = new Map<string, string>();
+  for (const c of run?.cells ?? []) for (const i of c.inputs ?? []) seen.set(i.file, i.sha256);
+  return [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([f, h]) => `${h}  ${f}\n`).join('');
+}
+
+/** The card's Markdown, YAML front matter first. */
 export function renderCard(input: CardInput): string {
   const { run, plan } = input;
-  const out: string[] = [];
+  const out: string[] = [withoutLastNewline(frontMatter(input))];
   const title = run?.recipe ?? input.cell;
   out.push(`# Dataset card: ${cell(title)}`, '');
   out.push(
@@ -163,8 +217,22 @@ export function renderCard(input: CardInput): string {
     );
 
     out.push('## Sources', '');
-    const sources = run.cells.flatMap((c) => (c.inputs ?? []).map((i) => [cell(c.name), code(i.file), code(i.sha256)]));
-    out.push(...(sources.length ? table(['Cell', 'File', 'sha256'], ['l', 'l', 'l'], sources) : ['No source files were read.']), '');
+    // by folder: a corpus of thousands of files would make a card of megabytes; the full list is the manifest
+    const byFolder = new Map<string, { cells: Set<string>; files: Set<string> }>();
+    for (const c of run.cells)
+      for (const i of c.inputs ?? []) {
+        const slash = i.file.lastIndexOf('/');
+        const folder = slash < 0 ? '.' : i.file.slice(0, slash);
+        const e = byFolder.get(folder) ?? { cells: new Set(), files: new Set() };
+        e.cells.add(c.name);
+        e.files.add(i.file);
+        byFolder.set(folder, e);
+      }
+    if (byFolder.size) {
+      const n = new Set([...byFolder.values()].flatMap((e) => [...e.files])).size;
+      out.push(`${num(n)} source file${n === 1 ? '' : 's'}, by folder; every file with its sha256 is in ${code(SOURCES_FILE)} (check with \`sha256sum -c ${SOURCES_FILE}\` from the recipe's folder).`, '');
+      out.push(...table(['Folder', 'Files', 'Read by'], ['l', 'r', 'l'], [...byFolder].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([f, e]) => [code(f), num(e.files.size), [...e.cells].map(cell).join(', ')])), '');
+    } else out.push('No source files were read.', '');
 
     out.push('## Processing', '');
     const cells = run.cells.filter((c) => !/^(export|show):/.test(c.name));
@@ -193,6 +261,15 @@ export function renderCard(input: CardInput): string {
     if (totals.size) {
       out.push('Rows dropped in all, by reason:', '');
       out.push(...table(['Reason', 'Rows'], ['l', 'r'], [...totals].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).map(([r, n]) => [cell(r), num(n)])), '');
+    }
+    const reports = run.cells.filter((c) => c.biasReport?.length);
+    if (reports.length) {
+      for (const c of reports) {
+        out.push(`## Bias report (cell ${cell(c.name)})`, '');
+        out.push('As `bias_report` measured it on the rows of that cell:', '', '```text', ...c.biasReport!.flatMap((n) => n.split('\n')), '```', '');
+      }
+    } else {
+      out.push('## Bias report', '', 'No `bias_report` step ran in this recipe: representation and label parity across groups were not measured.', '');
     }
   } else {
     out.push('The run that wrote this dataset left no record of its recipe and cells.', '');
@@ -240,6 +317,12 @@ function partSection(p: CardPart, input: CardInput): string[] {
   const s = p.stats;
   const out: string[] = [p.name === MAIN_PART ? '## Data' : `## Part: ${cell(p.name)}`, ''];
   out.push(`${num(s.rows)} rows in ${code(p.file)}.`, '');
+  if (s.copies) {
+    out.push(
+      `**${num(s.copies)} of these rows (${pct(s.copies, s.rows)}) are copies** made by oversampling (\`balance … oversample\`: id \`<id>#os<k>\`; \`resample\`: \`<id>#dup<k>\`), each with \`parent\` = the original row's id. They repeat rows, they add no new examples: count, deduplicate or split by \`parent\` when that matters.`,
+      '',
+    );
+  }
 
   out.push('### Fields', '');
   if (s.fields.size) {

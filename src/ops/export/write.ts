@@ -1,7 +1,8 @@
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ByteWriter, parquetWriteRows } from 'hyparquet-writer';
 import { defineOp, OpError, type OpContext, type Params, type Row, type RowSet, type Schema, type SchemaContext } from '../types.js';
-import { CARD_FILE, loadTokenCounter, PartStats, renderCard, type CardPart, type TokenCounter } from './card.js';
+import { isNested, mergeShapes, nestedValue, schemaElements, shapeOf, writable, type SchemaElement, type Shape } from './parquet-nested.js';
+import { CARD_FILE, loadTokenCounter, PartStats, renderCard, SOURCES_FILE, sourcesManifest, type CardPart, type TokenCounter } from './card.js';
 import { columnsRead, csvLine, EXTENSION, FORMAT_PARAMS, FORMATS, mappingHelp, mapRow, ParquetTypeGuess, parquetValue, planOf, typeProblem, type Format, type ParquetType, type Plan } from './formats.js';
 import { shuffled } from '../shuffle.js';
 import { isFilePath, prepareFile, targetsOf, writeTextFile, type ByteSink, type Prepared } from './output.js';
@@ -151,7 +152,7 @@ function csvRows(columns: string[]): Emit {
 }
 
 /** Parquet through hyparquet-writer, streamed a row group at a time into the atomic file. */
-function parquetRows(columns: string[], types: ParquetType[]): Emit {
+function parquetRows(columns: string[], types: ParquetType[], shapes: (Shape | undefined)[]): Emit {
   return async (out, rows) => {
     const writer = new ByteWriter();
     const drain = async () => {
@@ -162,23 +163,45 @@ function parquetRows(columns: string[], types: ParquetType[]): Emit {
     };
     Object.assign(writer, { flush: drain, finish: drain });
     async function* values(): AsyncIterable<Row> {
-      for await (const { record } of rows) yield Object.fromEntries(columns.map((c, i) => [c, parquetValue(record[c], types[i])]));
+      for await (const { record } of rows) yield Object.fromEntries(columns.map((c, i) => [c, shapes[i] ? nestedValue(record[c], shapes[i]!) : parquetValue(record[c], types[i])]));
     }
-    await parquetWriteRows({ writer, rows: values(), columns: columns.map((name, i) => ({ name, type: types[i], nullable: true })), rowGroupSize: [100_000] });
+    if (shapes.some(Boolean)) {
+      // lists and records as Parquet groups: the schema is spelled out (the writer infers flat columns only)
+      const schema = [{ name: 'root', num_children: columns.length }, ...columns.flatMap((name, i) => (shapes[i] ? schemaElements(name, shapes[i]!) : [flatElement(name, types[i])]))];
+      await parquetWriteRows({ writer, rows: values(), columns: columns.map((name) => ({ name })), schema: schema as never, rowGroupSize: [100_000] });
+    } else {
+      await parquetWriteRows({ writer, rows: values(), columns: columns.map((name, i) => ({ name, type: types[i], nullable: true })), rowGroupSize: [100_000] });
+    }
   };
 }
 
-/** Parquet column types, from every value written (all parts, so the parts share one schema). */
-async function parquetTypes(parts: Record<string, RowSet>, plan: Plan, columns: string[], schema: Schema): Promise<ParquetType[]> {
+/** A flat column's schema element, as hyparquet-writer makes it for a basic type. */
+function flatElement(name: string, type: ParquetType): SchemaElement {
+  if (type === 'JSON') return { name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type: 'OPTIONAL' };
+  return schemaElements(name, { kind: 'scalar', type })[0];
+}
+
+/**
+ * Parquet column types, from every value written (all parts, so the parts share one schema), and
+ * for columns of lists or records their nested shape (undefined: a flat column).
+ */
+async function parquetTypes(parts: Record<string, RowSet>, plan: Plan, columns: string[], schema: Schema): Promise<{ types: ParquetType[]; shapes: (Shape | undefined)[] }> {
   const guesses = columns.map(() => new ParquetTypeGuess());
+  const merged: Shape[] = columns.map(() => ({ kind: 'null' }));
   for (const rows of Object.values(parts)) {
     for await (const row of rows.rows()) {
       const m = mapRow(plan, row);
       if ('invalid' in m) continue;
-      columns.forEach((c, i) => guesses[i].add(m.record[c]));
+      columns.forEach((c, i) => {
+        guesses[i].add(m.record[c]);
+        merged[i] = mergeShapes(merged[i], shapeOf(m.record[c]));
+      });
     }
   }
-  return columns.map((c, i) => guesses[i].type(schema.columns.find((x) => x.name === c)?.type));
+  const types = columns.map((c, i) => guesses[i].type(schema.columns.find((x) => x.name === c)?.type));
+  // a column whose values share no shape (a list here, a string there) stays JSON text
+  const shapes = merged.map((s) => (isNested(s) && writable(s) ? s : undefined));
+  return { types, shapes };
 }
 
 export const write = defineOp({
@@ -194,7 +217,7 @@ export const write = defineOp({
     '`format:` picks the layout: `jsonl` (rows as they are, the default), `chat` (`{"messages": [{"role", "content"}]}` from `system:`, `user:` (default text) and `assistant:` (default label), or a `messages` column passed through and validated), `alpaca` (`{"instruction", "input", "output"}`), `sharegpt` (`{"conversations": [{"from", "value"}]}`), `classification` (`{"text", "label"}`, plus `weight` when the input has a weight column), `csv` (RFC 4180, header row; nested values as JSON) or `parquet` (types from the values). ' +
     'Each part is shuffled with the recipe seed by default (a split keeps source order otherwise: all tickets, then all FAQ rows); the order comes from the seed and each row\'s id, so it is the same on every run and adding rows only moves the new ones in, and memory stays bounded (a part is read once per 200,000 rows). `shuffle: false` keeps the order. ' +
     'Rows a format cannot hold (an empty turn, an unknown role) fail the write, naming the first; `skip_invalid` leaves them out and counts them. ' +
-    '`card` also writes DATASET_CARD.md: recipe and sha256, seed and params, source files by hash, each cell\'s rows and drops by reason, and per part rows, labels, cl100k_base token stats, fields and file sha256.',
+    '`card` also writes the dataset card README.md — YAML front matter the Hub reads (configs with each part\'s file as a split, license, task_categories, language, size_categories), recipe and sha256, seed and params, source files summarised by folder (all of them with their sha256 in SOURCES.sha256), each cell\'s rows and drops by reason, the bias report when a `bias_report` step ran, and per part rows (saying how many are oversampled copies), labels, cl100k_base token stats, fields and file sha256.',
   params: [
     { name: 'path', type: { kind: 'path', access: 'write' }, required: true, positional: true, doc: 'output folder, or a .jsonl file for a single dataset' },
     { name: 'format', type: { kind: 'enum', values: FORMATS }, default: 'jsonl', doc: 'file layout: jsonl, chat, alpaca, sharegpt, classification, csv or parquet (a single dataset\'s file then ends in .csv or .parquet)' },
@@ -212,7 +235,9 @@ export const write = defineOp({
     { name: 'weight', type: { kind: 'column' }, doc: 'column holding a row weight (classification; default: a weight column, if any)' },
     { name: 'skip_invalid', type: { kind: 'bool' }, default: false, doc: 'leave out rows the format cannot hold, counting them, instead of failing' },
     { name: 'shuffle', type: { kind: 'bool' }, default: true, doc: 'write each part in a seeded random order (from the recipe seed and the row ids); `shuffle: false` keeps the order rows arrive in' },
-    { name: 'card', type: { kind: 'bool' }, default: false, doc: 'also write DATASET_CARD.md next to the files, generated from the run' },
+    { name: 'card', type: { kind: 'bool' }, default: false, doc: 'also write a dataset card README.md (Hub YAML front matter) and SOURCES.sha256 next to the files, generated from the run' },
+    { name: 'license', type: { kind: 'string' }, doc: "card: the data's license as a Hub license id (cc-by-4.0, mit, other…); default unknown" },
+    { name: 'language', type: { kind: 'list', of: { kind: 'string' } }, doc: 'card: the languages of the text, ISO 639-1 codes (["en", "de"])' },
   ],
   describe: (p) => `write ${p.path}${p.format && p.format !== 'jsonl' ? ` as ${p.format}` : ''}${p.card ? ' + card' : ''}`,
   schema: checkSchema,
@@ -233,7 +258,8 @@ export const write = defineOp({
         if (format === 'csv') emit = csvRows(columns);
         else {
           if (!columns.length) throw new OpError('nothing to write as Parquet: the dataset has no columns');
-          emit = parquetRows(columns, await parquetTypes(parts, { format, columns }, columns, ctx.schema));
+          const { types, shapes } = await parquetTypes(parts, { format, columns }, columns, ctx.schema);
+          emit = parquetRows(columns, types, shapes);
         }
         // the generic formats write exactly these columns
         plan = { format, columns };
@@ -262,9 +288,11 @@ export const write = defineOp({
         if (stats) cardParts.push({ name: part, file: relative(cardDir, targets[part]) || basename(targets[part]), sha256: p.sha256, stats });
       }
       if (params.card) {
-        const card = renderCard({ run: ctx.run, cell: ctx.cell, plan, labelColumn, skipInvalid, parts: cardParts });
+        const card = renderCard({ run: ctx.run, cell: ctx.cell, plan, labelColumn, skipInvalid, parts: cardParts, license: params.license as string | undefined, language: params.language as string[] | undefined });
         const dest = join(cardDir, CARD_FILE);
         files.push({ path: dest, sha256: await writeTextFile(dest, card) });
+        const manifest = join(cardDir, SOURCES_FILE);
+        files.push({ path: manifest, sha256: await writeTextFile(manifest, sourcesManifest(ctx.run)) });
       }
       return { files };
     },

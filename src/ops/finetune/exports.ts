@@ -4,7 +4,7 @@
  * LLaMA-Factory and torchtune with the dataset in their formats, for users with GPUs.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { OpContext, Params, Row, RowSet, SchemaContext } from '../types.js';
 import type { Strategy } from '../../ml/strategy.js';
 import type { TrainedTask } from './train_task.js';
@@ -20,8 +20,17 @@ const NEEDS: Partial<Record<ExportName, { strategies: Strategy[]; why: string }>
   merged: { strategies: ['full', 'frozen', 'lora'], why: 'only LoRA folds into the base weights (adapters, prompts and prefixes add computation)' },
 };
 
+/** Exports a transformers model class loads and runs: their predictions must be ftr's. */
+const TRANSFORMERS_EXPORTS: ExportName[] = ['peft', 'adapterhub', 'merged'];
+
 export function checkExports(ctx: SchemaContext, strategies: Strategy[]): void {
   const list = (ctx.params.export as ExportName[]) ?? [];
+  const toHf = list.filter((e) => TRANSFORMERS_EXPORTS.includes(e));
+  if (ctx.params.task === 'classify' && ctx.params.pooling === 'mean' && toHf.length) {
+    ctx.error('pooling', `\`pooling: mean\` cannot be exported to ${toHf.map((e) => `\`${e}\``).join(', ')}: transformers' …ForSequenceClassification pools [CLS] (GPT-2: the last token), so the exported model would predict other labels than ftr`, {
+      notes: ['set `pooling: cls` (gpt2: last) to export the task, or drop the export'],
+    });
+  }
   for (const e of list) {
     const need = NEEDS[e];
     const bad = need && strategies.find((s) => !need.strategies.includes(s));
@@ -29,6 +38,28 @@ export function checkExports(ctx: SchemaContext, strategies: Strategy[]): void {
   }
   const dup = list.find((e, i) => list.indexOf(e) !== i);
   if (dup) ctx.error('export', `\`${dup}\` is listed twice`);
+}
+
+/**
+ * torchtune builds models only from its own builders; the Hub ids it has builders for (its
+ * recipes/configs: llama3_2/1B_lora_single_device.yaml, qwen2_5/0.5B_lora_single_device.yaml …),
+ * with the checkpoint folder `tune download <id> --output-dir /tmp/<name>` fills.
+ */
+function torchtuneModelFor(hubId: string) {
+  const name = hubId.split('/').pop()!;
+  const dir = `/tmp/${name}`;
+  const llama = /^meta-llama\/Llama-3\.2-(1B|3B)(-Instruct)?$/.exec(hubId);
+  if (llama) {
+    const size = llama[1].toLowerCase();
+    return { builder: `torchtune.models.llama3_2.llama3_2_${size}`, tokenizer: { _component_: 'torchtune.models.llama3.llama3_tokenizer', path: `${dir}/original/tokenizer.model` }, checkpointDir: dir, checkpointFiles: size === '1b' ? ['model.safetensors'] : ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'], modelType: 'LLAMA3_2' };
+  }
+  const qwen = /^Qwen\/Qwen2\.5-(0\.5B|1\.5B)(-Instruct)?$/.exec(hubId);
+  if (qwen) {
+    // 0.5B has one builder; 1.5B one per variant (qwen2_5_1_5b_base / _instruct)
+    const size = qwen[1].replace('.', '_').toLowerCase() + (qwen[1] === '1.5B' ? (qwen[2] ? '_instruct' : '_base') : '');
+    return { builder: `torchtune.models.qwen2_5.qwen2_5_${size}`, tokenizer: { _component_: 'torchtune.models.qwen2_5.qwen2_5_tokenizer', path: `${dir}/vocab.json`, merges_file: `${dir}/merges.txt` }, checkpointDir: dir, checkpointFiles: ['model.safetensors'], modelType: 'QWEN2' };
+  }
+  return undefined;
 }
 
 const PEFT_TASK = { seq_cls: 'SEQ_CLS', token_cls: 'TOKEN_CLS', lm: 'CAUSAL_LM' } as const;
@@ -45,7 +76,7 @@ async function rowsOf(set: RowSet | undefined): Promise<Row[]> {
 }
 
 export async function writeExports(o: { task: TrainedTask; params: Params; outDir: string; baseAbs: string; parts: Record<string, RowSet>; ctx: OpContext }): Promise<{ files: string[]; notes: string[] }> {
-  const list = (o.params.export as ExportName[]) ?? [];
+  let list = (o.params.export as ExportName[]) ?? [];
   if (!list.length) return { files: [], notes: [] };
   const { taskTensors } = await import('../../ml/strategy.js');
   const { saveHf } = await import('../../ml/hf.js');
@@ -58,7 +89,21 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
   const modulesToSave = headModules(model.params.names('head'));
   const task = model.task as 'seq_cls' | 'token_cls' | 'lm';
   const spec = strategyOf(o.params, o.task.strategy, family);
+  const { transformersPooling } = await import('../../ml/finetune.js');
+  const hfPooling = transformersPooling(family);
+  if (model.task === 'seq_cls' && model.pooling !== hfPooling) {
+    // transformers has no mean pooling in …ForSequenceClassification: an export would predict other labels than ftr.
+    // Not written, rather than a model trained worse for it: on a base without a trained pooler (pooling auto → mean) [CLS] learns poorly
+    for (const e of list.filter((x) => TRANSFORMERS_EXPORTS.includes(x))) {
+      notes.push(`export ${e}: not written — the task pools the ${model.pooling === 'mean' ? 'mean of the tokens' : `${model.pooling} token`}${o.params.pooling === 'auto' ? ' (pooling auto: the base has no trained pooler, and [CLS] learns poorly there)' : ''}, but transformers' ${family} sequence classifier pools ${hfPooling === 'cls' ? '[CLS]' : 'the last token'}, so the export would predict other labels than ftr; set \`pooling: ${hfPooling}\` to export it`);
+    }
+    list = list.filter((x) => !TRANSFORMERS_EXPORTS.includes(x));
+  }
 
+  if (list.includes('peft') && spec.strategy === 'prefix' && family === 'distilbert') {
+    notes.push("export peft: not written — PEFT feeds a prefix to the model as past_key_values, which transformers' DistilBERT does not take (use prompt or lora tuning, or a bert base)");
+    list = list.filter((x) => x !== 'peft');
+  }
   if (list.includes('peft')) {
     const { writePeftAdapter } = await import('../../ml/export/peft.js');
     const common = { tensors, family, task: PEFT_TASK[task], baseModel, modulesToSave };
@@ -108,7 +153,12 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
     notes.push(`export merged → ${dir} (a plain Hugging Face model${o.task.strategy === 'lora' ? ', LoRA folded into the weights' : ''})`);
   }
   const tools = list.filter((e) => e === 'axolotl' || e === 'llama_factory' || e === 'torchtune').map((e) => (e === 'llama_factory' ? 'llama-factory' : e) as 'axolotl' | 'llama-factory' | 'torchtune');
-  if (tools.length) {
+  const recipeTask = ({ generate: 'causal_lm', classify: 'seq_cls', tokens: 'token_cls' } as const)[o.params.task as 'generate' | 'classify' | 'tokens'];
+  if (tools.length && recipeTask !== 'causal_lm') {
+    // not a task these tools run: no config and no data for them, the reason in the notes
+    const { taskRefusal } = await import('../../ml/export/trainer-configs.js');
+    for (const t of tools) notes.push(`export ${t}: not written — ${taskRefusal(t, { task: recipeTask })}`);
+  } else if (tools.length) {
     const { exportTrainerConfigs } = await import('../../ml/export/trainer-configs.js');
     const dir = join(o.outDir, 'trainers');
     mkdirSync(join(dir, 'data'), { recursive: true });
@@ -120,21 +170,25 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
       return { messages: [{ role: 'user', content: text }, { role: 'assistant', content: typeof label === 'string' ? label : JSON.stringify(label) }] };
     };
     const format = o.params.task === 'generate' ? 'alpaca' : 'messages';
-    const dataFiles: { train: string; val?: string } = { train: join(dir, 'data', 'train.jsonl') };
+    // the configs name the data relative to their own folder (they run from there): no temp or machine paths
+    const dataFiles: { train: string; val?: string } = { train: 'data/train.jsonl' };
     const trainRows = await rowsOf(o.parts[o.params.train as string]);
-    writeFileSync(dataFiles.train, trainRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
-    files.push(dataFiles.train);
+    writeFileSync(join(dir, dataFiles.train), trainRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
+    files.push(join(dir, dataFiles.train));
     const valRows = await rowsOf(o.parts[o.params.val as string]);
     if (valRows.length) {
-      dataFiles.val = join(dir, 'data', 'val.jsonl');
-      writeFileSync(dataFiles.val, valRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
-      files.push(dataFiles.val);
+      dataFiles.val = 'data/val.jsonl';
+      writeFileSync(join(dir, dataFiles.val), valRows.map((r) => JSON.stringify(toRecord(r))).join('\n') + '\n');
+      files.push(join(dir, dataFiles.val));
     }
+    const hubId = o.params.hub_id as string | undefined;
     const s = settingsOf(o.params, o.task.strategy, o.ctx.seed);
     const res = exportTrainerConfigs(dir, {
       tools,
       settings: {
-        baseModel,
+        // a local base folder, relative to the configs' folder
+        baseModel: hubId ?? (relative(dir, o.baseAbs).split('\\').join('/') || '.'),
+        torchtune: hubId ? torchtuneModelFor(hubId) : undefined,
         strategy: o.task.strategy,
         lora: spec.lora ? { r: spec.lora.r, alpha: spec.lora.alpha, dropout: spec.lora.dropout, targetModules: spec.lora.targets.includes('all-linear') ? 'all-linear' : spec.lora.targets, rslora: spec.lora.rslora, modulesToSave } : undefined,
         unfreeze: o.task.strategy === 'frozen' ? modulesToSave : undefined,
@@ -149,8 +203,9 @@ export async function writeExports(o: { task: TrainedTask; params: Params; outDi
         weightDecay: s.weightDecay,
         maxGradNorm: s.clipNorm ?? 0,
         seed: s.seed,
-        outputDir: `./outputs/${o.ctx.cell}`,
-        task: o.params.task === 'generate' ? 'causal_lm' : 'sft_chat',
+        // the task folder's name: a cell name may hold colons (`export:parts:2`), which no tool wants in a path
+        outputDir: `./outputs/${basename(o.outDir).replace(/[^A-Za-z0-9._-]+/g, '_') || 'task'}`,
+        task: recipeTask,
       },
       dataset: { format, files: dataFiles, trainExamples: trainRows.length },
     });

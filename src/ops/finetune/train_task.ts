@@ -74,10 +74,11 @@ export async function trainTask(opts: {
   const task = ({ classify: 'seq_cls', tokens: 'token_cls', generate: 'lm' } as const)[params.task as 'classify' | 'tokens' | 'generate'];
   if (task === 'lm' && config.family !== 'gpt2') throw new OpError(`task generate trains a causal LM: the base is a ${config.family} encoder, use a gpt2 base`);
   if (task === 'token_cls' && config.family === 'gpt2') throw new OpError('task tokens tags words with an encoder: use a bert or distilbert base');
-  // prompt tokens sit in the model's positions too: cut inputs that would not fit beside them
+  // prompt tokens sit in the model's positions too, and prefix tuning numbers the real tokens after
+  // its virtual ones (as PEFT/transformers do): cut inputs that would not fit beside them
   let data = examples;
   const notes: string[] = [];
-  if (strategy === 'prompt') {
+  if (strategy === 'prompt' || strategy === 'prefix') {
     const room = config.maxPositions - (params.virtual_tokens as number);
     if (room < 2) throw new OpError(`virtual_tokens ${params.virtual_tokens as number} leave no room for input in the base model's ${config.maxPositions} positions`);
     const tok = opts.tok;
@@ -91,7 +92,7 @@ export async function trainTask(opts: {
     const longest = Math.max(...[...examples.train, ...examples.val, ...examples.test].map((e) => e.ids.length));
     if (longest > room) {
       data = { ...examples, train: cut(examples.train), val: cut(examples.val), test: cut(examples.test) };
-      notes.push(`prompt: inputs cut to ${room} tokens to fit beside ${params.virtual_tokens as number} virtual tokens in ${config.maxPositions} positions`);
+      notes.push(`${strategy}: inputs cut to ${room} tokens to fit beside ${params.virtual_tokens as number} virtual tokens in ${config.maxPositions} positions`);
     }
   }
   const settings = settingsOf(params, strategy, ctx.seed);

@@ -22,8 +22,52 @@ interface GptApi {
   countTokens(text: string, opts?: { disallowedSpecial?: Set<string> }): number;
 }
 
+/**
+ * A split pattern with Unicode White_Space for `\s` / `\S`, as tiktoken's and `tokenizers`' Rust
+ * regexes read them. JavaScript's `\s` also matches U+FEFF and misses U+0085 (NEL), so the
+ * JavaScript libraries split text holding either differently and give other ids. Only `u` patterns
+ * are rewritten (`\p{…}` needs the flag; every pattern these libraries use has it).
+ */
+export function unicodeSpaces(re: RegExp): RegExp {
+  if (!re.flags.includes('u') || !/\\[sS]/.test(re.source)) return re;
+  // an escaped backslash stays as it is; \s / \S become the property, inside classes too
+  const source = re.source.replace(/\\\\|\\s|\\S/g, (m) => (m === '\\s' ? '\\p{White_Space}' : m === '\\S' ? '\\P{White_Space}' : m));
+  return new RegExp(source, re.flags);
+}
+
 /** The module of one encoding, imported only when used (each holds its ranks: several MB). */
 export async function gptEncoding(name: EncodingName): Promise<GptApi> {
+  const api = await importEncoding(name);
+  // gpt-tokenizer splits with JavaScript's \s: give its BPE core the pattern as tiktoken reads it
+  const core = (api as unknown as { default?: { bytePairEncodingCoreProcessor?: BpeCore } }).default?.bytePairEncodingCoreProcessor;
+  if (!core?.tokenSplitRegex || typeof core.getBpeRankFromBytes !== 'function' || typeof core.binarySearch !== 'function') throw new Error(`gpt-tokenizer ${name}: its BPE core changed shape; ftr cannot correct its splitting`);
+  if (!corrected.has(core)) {
+    corrected.add(core);
+    core.tokenSplitRegex = unicodeSpaces(core.tokenSplitRegex);
+    // its byte → rank lookup decodes bytes with a TextDecoder that drops a leading BOM (EF BB BF),
+    // so tokens starting with U+FEFF are never found; they sit in its sorted byte table: look there
+    const lookup = core.getBpeRankFromBytes.bind(core);
+    core.getBpeRankFromBytes = (key: Uint8Array) => {
+      if (key.length >= 3 && key[0] === 0xef && key[1] === 0xbb && key[2] === 0xbf) {
+        const i = core.binarySearch(key);
+        return i === -1 ? undefined : core.bytePairNonUtfSortedEncoder[i][1];
+      }
+      return lookup(key);
+    };
+  }
+  return api;
+}
+
+/** The parts of gpt-tokenizer's BytePairEncodingCore that ftr corrects. */
+interface BpeCore {
+  tokenSplitRegex: RegExp;
+  getBpeRankFromBytes(key: Uint8Array): number | undefined;
+  binarySearch(key: Uint8Array): number;
+  bytePairNonUtfSortedEncoder: [Uint8Array, number][];
+}
+const corrected = new WeakSet<object>();
+
+function importEncoding(name: EncodingName): Promise<GptApi> {
   switch (name) {
     case 'cl100k_base':
       return import('gpt-tokenizer/encoding/cl100k_base');
@@ -34,6 +78,19 @@ export async function gptEncoding(name: EncodingName): Promise<GptApi> {
     case 'r50k_base':
       return import('gpt-tokenizer/encoding/r50k_base');
   }
+}
+
+/**
+ * Give every regex-splitting pre-tokenizer of a built tokenizer the White_Space reading of `\s`
+ * (ByteLevel's GPT-2 pattern and BertPreTokenizer's are hard-coded with JavaScript's `\s`;
+ * `Split` patterns from the file are already translated by the library).
+ */
+function fixPreTokenizerSpaces(node: unknown, depth = 0): void {
+  // the library's pre-tokenizers are callable objects (functions)
+  if (!node || (typeof node !== 'object' && typeof node !== 'function') || depth > 8) return;
+  const n = node as { pattern?: unknown; tokenizers?: unknown[] };
+  if (n.pattern instanceof RegExp) n.pattern = unicodeSpaces(n.pattern);
+  if (Array.isArray(n.tokenizers)) for (const t of n.tokenizers) fixPreTokenizerSpaces(t, depth + 1);
 }
 
 /**
@@ -66,7 +123,9 @@ export async function buildHfTokenizer(json: unknown, config: unknown, label: st
   // files written by other tools may leave out the optional components: the library wants them present
   const full: Record<string, unknown> = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...j };
   try {
-    return new Tokenizer(full, config && typeof config === 'object' ? config : {});
+    const tok = new Tokenizer(full, config && typeof config === 'object' ? config : {});
+    fixPreTokenizerSpaces((tok as unknown as { pre_tokenizer?: unknown }).pre_tokenizer);
+    return tok;
   } catch (e) {
     throw new OpError(`${label}: cannot load this tokenizer: ${(e as Error).message}`);
   }

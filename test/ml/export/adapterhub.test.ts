@@ -63,7 +63,9 @@ describe('writeAdapterHub', () => {
   it('writes build_full_config with a BnConfig describing ftr\'s adapter form', () => {
     const dir = tempDir();
     const files = writeAdapterHub(dir, bertHoulsby());
-    expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['adapter_config.json', 'adapter.safetensors', 'head_config.json', 'model_head.safetensors']);
+    expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['adapter_config.json', 'adapter.safetensors', 'pytorch_adapter.bin', 'head_config.json', 'model_head.safetensors', 'pytorch_model_head.bin']);
+    // adapters' Adapter.__init__ takes scaling only as a float or a name: JSON `1` raised "Unknown scaling type: 1"
+    expect(readFileSync(join(dir, 'adapter_config.json'), 'utf8')).toMatch(/"scaling": 1\.0,\n/);
     const cfg = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'));
     expect(Object.keys(cfg)).toEqual(['config', 'hidden_size', 'model_class', 'model_name', 'model_type', 'name', 'version']);
     expect(cfg).toMatchObject({ hidden_size: d, model_class: 'BertForSequenceClassification', model_name: 'prajjwal1/bert-tiny', model_type: 'bert', name: 'sst2', version: 'adapters.1.2.0' });

@@ -242,6 +242,17 @@ describe('writePeftAdapter: prompt and prefix tuning', () => {
     a.tensors.set('prefix_embeddings', seq([3, d]));
     expect(() => writePeftAdapter(tempDir(), a)).toThrow(/needs `prefix_embeddings` of shape \[3, 16\], got \[3, 4\]/);
   });
+
+  it('prefix tuning on DistilBERT is refused: transformers\' DistilBertModel takes no past_key_values, which is how PEFT feeds the prefix', () => {
+    const L = 2;
+    const a: PeftAdapter = {
+      strategy: 'prefix', family: 'distilbert', task: 'SEQ_CLS', baseModel: 'distilbert-base-uncased',
+      tensors: new Map([['prefix_embeddings', seq([3, L * 2 * d], 7)], ['pre_classifier.weight', seq([d, d])], ['pre_classifier.bias', seq([d])], ['classifier.weight', seq([d, 2])], ['classifier.bias', seq([2])]]),
+      config: { numVirtualTokens: 3, tokenDim: d, numLayers: L, heads: 2 },
+      modulesToSave: ['classifier', 'pre_classifier'],
+    };
+    expect(() => writePeftAdapter(tempDir(), a)).toThrow(/DistilBERT.*past_key_values/);
+  });
 });
 
 describe('readPeftAdapter: adapters saved by PEFT', () => {

@@ -121,6 +121,8 @@ describe('exportTrainerConfigs: LoRA with the mapping table', () => {
     expect(doc.dataset).toEqual({ _component_: 'torchtune.datasets.alpaca_dataset', source: 'json', data_files: 'data/train.jsonl', split: 'train', train_on_input: false, packed: false });
     expect(doc).toMatchObject({ output_dir: 'out/run1', seed: 42, batch_size: 4, epochs: 3, max_steps_per_epoch: null, gradient_accumulation_steps: 2, clip_grad_norm: 1, dtype: 'fp32' });
     expect(doc.optimizer).toEqual({ _component_: 'torch.optim.AdamW', lr: 0.0002, weight_decay: 0.01 });
+    // keys lora_finetune_single_device.py reads as cfg.<key> (required): a config without them does not start
+    expect(doc).toMatchObject({ log_level: 'INFO', profiler: { _component_: 'torchtune.training.setup_torch_profiler', enabled: false } });
     // 100 examples / batch 4 = 25 batches, / accumulation 2 = 12 steps per epoch, × 3 epochs = 36; 10 % → 4
     expect(doc.lr_scheduler).toEqual({ _component_: 'torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup', num_warmup_steps: 4 });
     expect(r.unmapped.torchtune).toEqual(['warmup_ratio 0.1 → num_warmup_steps 4 (of 36 steps)']);
@@ -216,12 +218,13 @@ describe('exportTrainerConfigs: messages datasets and other settings', () => {
     ]);
   });
 
-  it('a classification task is trained as SFT and says so', () => {
+  it('a classification task is not written for any tool: they would train chat fine-tuning of another model; the reason is given', () => {
     const dir = tempDir();
-    const r = exportTrainerConfigs(dir, { tools: ['axolotl', 'llama-factory'], settings: settings({ task: 'seq_cls' }), dataset: alpaca });
-    expect(r.unmapped.axolotl).toEqual(['task seq_cls: Axolotl trains language models, not classification heads; this file runs supervised fine-tuning on the dataset instead']);
-    expect(r.unmapped['llama-factory']).toEqual(['task seq_cls: LLaMA-Factory trains language models, not classification heads; this file runs supervised fine-tuning on the dataset instead']);
-    expect(headerNotes(read(dir, 'axolotl.yaml').text)).toEqual(r.unmapped.axolotl);
+    for (const task of ['seq_cls', 'token_cls'] as const) {
+      const r = exportTrainerConfigs(dir, { tools: ['axolotl', 'llama-factory', 'torchtune'], settings: settings({ task, torchtune: torchtuneModel }), dataset: alpaca });
+      expect(r.files).toEqual([]);
+      for (const tool of ['axolotl', 'llama-factory', 'torchtune'] as const) expect(r.refused[tool]).toMatch(/task is not something \S+ trains \(it fine-tunes causal language models on text\)/);
+    }
   });
 });
 

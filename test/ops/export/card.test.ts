@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { readJsonl, runJson, tempProject } from '../../helpers.js';
 
 const hash = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -56,25 +57,37 @@ describe('dataset card', () => {
     const dir = tempProject(project);
     const run = await runJson(join(dir, 'r.ftr'));
     expect(run.code).toBe(0);
-    const cardPath = join(dir, 'out', 'DATASET_CARD.md');
+    const cardPath = join(dir, 'out', 'README.md');
     const card = readFileSync(cardPath, 'utf8');
 
     // the card is one of the reported outputs, with its hash
     const end = run.events.find((e) => e.type === 'run-end') as Extract<(typeof run.events)[number], { type: 'run-end' }>;
-    expect(end.outputs.find((o) => o.path === join('out', 'DATASET_CARD.md'))?.sha256).toBe(hash(card));
-    expect(run.cells.get('export:parts')!.notes).toContain(`wrote out/DATASET_CARD.md (sha256 ${hash(card).slice(0, 12)})`);
+    expect(end.outputs.find((o) => o.path === join('out', 'README.md'))?.sha256).toBe(hash(card));
+    expect(run.cells.get('export:parts')!.notes).toContain(`wrote out/README.md (sha256 ${hash(card).slice(0, 12)})`);
+
+    // YAML front matter the Hub reads: each part's file as a split, license, task, size
+    const fm = card.match(/^---\n([\s\S]*?)\n---\n/);
+    expect(fm).not.toBeNull();
+    expect(parseYaml(fm![1])).toEqual({
+      configs: [{ config_name: 'default', data_files: ['train', 'val', 'test'].map((p) => ({ split: p, path: `${p}.jsonl` })) }],
+      license: 'unknown',
+      task_categories: ['text-generation'],
+      size_categories: ['n<1K'],
+      tags: ['ftr'],
+    });
 
     // recipe identity
-    expect(card.startsWith('# Dataset card: cards\n')).toBe(true);
+    expect(card.slice(fm![0].length).startsWith('# Dataset card: cards\n')).toBe(true);
     expect(row(card, 'Recipe')).toEqual(['Recipe', '`cards`']);
     expect(row(card, 'Recipe sha256')[1]).toBe(`\`${hash(project['r.ftr'])}\``);
     expect(row(card, 'Seed')[1]).toBe('11');
     expect(row(card, 'Params')[1]).toBe('`min_chars = 12`');
     expect(row(card, 'ftr version')[1]).toBe(`\`${JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')).version}\``);
 
-    // sources: each file with the sha256 of its bytes
-    expect(row(card, 'tickets')).toEqual(['tickets', '`data/tickets.jsonl`', `\`${hash(project['data/tickets.jsonl'])}\``]);
-    expect(row(card, 'faq')).toEqual(['faq', '`data/faq.csv`', `\`${hash(project['data/faq.csv'])}\``]);
+    // sources: by folder in the card, each file with the sha256 of its bytes in the manifest
+    expect(row(card, '`data`')).toEqual(['`data`', '2', 'tickets, faq']);
+    expect(readFileSync(join(dir, 'out', 'SOURCES.sha256'), 'utf8')).toBe(`${hash(project['data/faq.csv'])}  data/faq.csv\n${hash(project['data/tickets.jsonl'])}  data/tickets.jsonl\n`);
+    expect(section(card, '## Bias report')).toContain('No `bias_report` step ran');
 
     // processing: counts as the run reported them, drops by reason
     const clean = run.cells.get('clean')!;
@@ -127,7 +140,7 @@ describe('dataset card', () => {
       'r.ftr': 'recipe one\nsource t = jsonl "data/t.jsonl"\nexport t | write "out/data.csv" csv card\n',
     });
     expect((await runJson(join(dir, 'r.ftr'))).code).toBe(0);
-    const card = readFileSync(join(dir, 'out', 'DATASET_CARD.md'), 'utf8');
+    const card = readFileSync(join(dir, 'out', 'README.md'), 'utf8');
     expect(row(card, 'Params')[1]).toBe('none');
     expect(card).toContain('- Format: CSV');
     expect(row(card, 'all rows')).toEqual(['all rows', '`data.csv`', '2', `\`${hash(readFileSync(join(dir, 'out', 'data.csv')))}\``]);
@@ -136,5 +149,36 @@ describe('dataset card', () => {
     expect(row(data, '`score`')).toEqual(['`score`', 'number', '1']);
     expect(row(data, 'billing')).toEqual(['billing', '1', '50.0%']);
     expect(card).toContain('summed per row over `text`, `label`');
+  });
+});
+
+describe('dataset card for the Hub', () => {
+  it('includes the bias report, says how many rows are oversampled copies, and carries license and language', async () => {
+    const rows = Array.from({ length: 24 }, (_, i) => ({ id: `t${i}`, text: `${i % 2 ? 'she' : 'he'} asked about the refund number ${i}`, label: i % 4 === 0 ? 'rare' : 'common' }));
+    const dir = tempProject({
+      'data/t.jsonl': rows.map((r) => JSON.stringify(r)).join('\n') + '\n',
+      'r.ftr': `recipe hub
+seed 3
+source t = jsonl "data/t.jsonl"
+cell tagged = t | bias_detect | bias_report label: label
+cell parts = tagged | split 50% 25% 25%
+cell bal = parts | balance label oversample
+export bal | write "out/" card license: "cc-by-4.0" language: ["en"]
+`,
+    });
+    const run = await runJson(join(dir, 'r.ftr'));
+    expect(run.code).toBe(0);
+    const card = readFileSync(join(dir, 'out', 'README.md'), 'utf8');
+    const fm = parseYaml(card.match(/^---\n([\s\S]*?)\n---\n/)![1]);
+    expect(fm).toMatchObject({ license: 'cc-by-4.0', language: ['en'], task_categories: ['text-classification'] });
+    // the bias report's own lines, as bias_report wrote them in its notes
+    const report = section(card, '## Bias report (cell tagged)');
+    for (const note of (run.cells.get('tagged')!.notes ?? []).filter((n) => !n.startsWith('funnel'))) expect(report).toContain(note.split('\n')[0]);
+    // oversampled copies are counted and named as copies in the train part (balance applies to train only)
+    const train = readJsonl(join(dir, 'out', 'train.jsonl')) as { id: string }[];
+    const copies = train.filter((r) => /#os\d+$/.test(r.id)).length;
+    expect(copies).toBeGreaterThan(0);
+    expect(section(card, '## Part: train')).toContain(`**${copies} of these rows`);
+    expect(section(card, '## Part: test')).not.toContain('copies** made by oversampling');
   });
 });

@@ -100,7 +100,8 @@ export clean | write "out/data.parquet" parquet shuffle: false`);
     const buf = readFileSync(out('data.parquet'));
     const file_ = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
     const types = Object.fromEntries(parquetMetadata(file_).schema.slice(1).map((e) => [e.name, `${e.type}${e.converted_type ? `/${e.converted_type}` : ''}`]));
-    expect(types).toEqual({ id: 'BYTE_ARRAY/UTF8', source: 'BYTE_ARRAY/UTF8', text: 'BYTE_ARRAY/UTF8', label: 'BYTE_ARRAY/UTF8', weight: 'DOUBLE', votes: 'INT64', tags: 'BYTE_ARRAY/JSON' });
+    // a list column is a Parquet LIST of strings (pyarrow: list<string>), not JSON text
+    expect(types).toEqual({ id: 'BYTE_ARRAY/UTF8', source: 'BYTE_ARRAY/UTF8', text: 'BYTE_ARRAY/UTF8', label: 'BYTE_ARRAY/UTF8', weight: 'DOUBLE', votes: 'INT64', tags: 'undefined/LIST', list: 'undefined', element: 'BYTE_ARRAY/UTF8' });
     expect(await parquetReadObjects({ file: file_ })).toEqual([
       { id: 't1', source: 'tickets', text: 'Where is my parcel, "order" #12?', label: 'shipping', weight: 1, votes: 3n, tags: ['late'] },
       { id: 't2', source: 'tickets', text: 'Refund, please.\nThanks', label: 'billing', weight: 0.5, votes: 0n, tags: [] },
@@ -116,6 +117,27 @@ export clean | write "out/data.parquet" parquet shuffle: false`);
     const before = readdirSync(join(dir, 'out')).map((f) => [f, sha256(out(f))]);
     expect((await runJson(file, '--no-cache')).code).toBe(0);
     expect(readdirSync(join(dir, 'out')).map((f) => [f, sha256(out(f))])).toEqual(before);
+  });
+
+  it('parquet stores lists and records as Parquet groups (structs, lists of structs); a column of mixed shapes stays JSON', async () => {
+    const rows = [
+      { id: 'n1', text: 'first ticket here', meta: { lang: 'en', score: 1 }, turns: [{ role: 'user', content: 'hi' }], odd: [1] },
+      { id: 'n2', text: 'second ticket here', meta: { lang: 'fr', score: 2.5, extra: true }, turns: [], odd: 'x' },
+      { id: 'n3', text: 'third ticket here', meta: null, turns: [{ role: 'assistant', content: 'ok', n: 3 }], odd: null },
+    ];
+    const { dir, file } = project('export clean | write "out/n.parquet" parquet', rows);
+    expect((await runJson(file)).code).toBe(0);
+    const buf = readFileSync(join(dir, 'out', 'n.parquet'));
+    const file_ = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    const schema = parquetMetadata(file_).schema;
+    const el = (name: string) => schema.find((e) => e.name === name)!;
+    expect(el('meta').num_children).toBe(3);
+    expect(el('turns').converted_type).toBe('LIST');
+    expect(el('odd')).toMatchObject({ type: 'BYTE_ARRAY', converted_type: 'JSON' });
+    const back = await parquetReadObjects({ file: file_ });
+    expect(back.map((r) => r.meta ?? null)).toEqual([{ lang: 'en', score: 1, extra: null }, { lang: 'fr', score: 2.5, extra: true }, null]);
+    expect(back.map((r) => r.turns)).toEqual([[{ role: 'user', content: 'hi', n: null }], [], [{ role: 'assistant', content: 'ok', n: 3n }]]);
+    expect(back.map((r) => r.odd)).toEqual([[1], 'x', null]);
   });
 
   it('csv and parquet honour columns: order; a messages column passes through chat', async () => {
@@ -206,7 +228,7 @@ describe('rows a format cannot hold', () => {
     ]);
     const logs = run.events.filter((e) => e.type === 'log').map((e) => (e as { message: string }).message);
     expect(logs).toContain('left out 2 rows of rows that cannot be written as classification: 1 × label (`label`) is empty; 1 × label (`label`) is missing');
-    const card = readFileSync(join(dir, 'out/DATASET_CARD.md'), 'utf8');
+    const card = readFileSync(join(dir, 'out/README.md'), 'utf8');
     expect(card).toContain('| Reason | all rows | Total |');
     expect(card).toContain('| label (`label`) is missing | 1 | 1 |');
     expect(card).toContain('| all rows | `clean.jsonl` | 2 |');
