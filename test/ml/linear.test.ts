@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matmul } from '../../src/ml/linear.js';
 import { tf, useBackend } from '../../src/ml/tf.js';
-import { rand } from './helpers.js';
+import { describeBackends, rand } from './helpers.js';
 
 const N = 3;
 const IN = 4;
@@ -61,7 +61,7 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 // float32 forward and backward against float64 differences: ~1e-7 relative is what float32 gives
 const REL_TOL = 1e-5;
 
-describe.each(['cpu', 'wasm'] as const)('matmul custom gradient on %s', (backend) => {
+describeBackends()('matmul custom gradient on %s', (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
