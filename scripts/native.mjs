@@ -17,12 +17,11 @@
  *   npm run native -- --check            only say whether the backend is installed and loads
  *
  * The project's node_modules is left alone (no package.json change, `npm ci` unaffected): the
- * prefix gets its own package.json, and its copy of @tensorflow/tfjs* is removed afterwards so
- * the binding registers its kernels with the very tfjs ftr imports (Node resolves upwards to
- * the project's node_modules).
+ * prefix gets its own package.json, and its copy of @tensorflow/tfjs* becomes links to the
+ * project's, so that the binding registers its kernels with the very tfjs ftr imports.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, lstatSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, lstatSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,9 +58,10 @@ function parseArgs(argv) {
   return o;
 }
 
-function fail(msg) {
+/** exit 3: no TensorFlow to build from (no local index, no file given); 1: anything else went wrong */
+function fail(msg, code = 1) {
   console.error(`native: ${msg}`);
-  process.exit(1);
+  process.exit(code);
 }
 
 const say = (msg) => console.log(`native: ${msg}`);
@@ -77,15 +77,10 @@ function run(cmd, args, opts = {}) {
 /** pip's configured index (the local one on this machine) → the wheel's path, or undefined. */
 function pipDownload(work) {
   const dir = join(work, 'wheel');
-  for (const py of ['python3', 'python']) {
-    // --retries 1: offline, pip would otherwise back off for a minute on an unreachable pypi.org
-    const st = run(py, ['-m', 'pip', 'download', TF_WHEEL, '--no-deps', '--only-binary=:all:', '--retries', '1', '-d', dir]);
-    if (st === 0) {
-      const whl = readdirSync(dir).find((f) => f.endsWith('.whl'));
-      if (whl) return join(dir, whl);
-    }
-  }
-  return undefined;
+  // --retries 1: offline, pip would otherwise back off for a minute on an unreachable pypi.org
+  const st = run('python3', ['-m', 'pip', 'download', TF_WHEEL, '--no-deps', '--only-binary=:all:', '--retries', '1', '-d', dir]);
+  const whl = st === 0 && existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.whl')) : undefined;
+  return whl ? join(dir, whl) : undefined;
 }
 
 /**
@@ -177,11 +172,18 @@ function projectTfjsVersion() {
   }
 }
 
-/** Drop the prefix's own @tensorflow/tfjs*: the binding's require then resolves to the project's copy. */
+/**
+ * Replace the prefix's own @tensorflow/tfjs* by links to the project's: the binding then registers
+ * its kernels with the very tfjs ftr imports (Node resolves a linked package to its real path:
+ * one module, one engine), wherever the prefix is.
+ */
 function shareProjectTfjs(pkg) {
   const scope = join(PREFIX, 'node_modules/@tensorflow');
+  const project = join(ROOT, 'node_modules/@tensorflow');
   for (const d of readdirSync(scope)) {
-    if (`@tensorflow/${d}` !== pkg) rmSync(join(scope, d), { recursive: true, force: true });
+    if (`@tensorflow/${d}` === pkg) continue;
+    rmSync(join(scope, d), { recursive: true, force: true });
+    if (existsSync(join(project, d))) symlinkSync(realpathSync(join(project, d)), join(scope, d));
   }
 }
 
@@ -243,7 +245,7 @@ async function main() {
         symlinkSync(resolve(o.from), join(dl, served));
       } else {
         const whl = o.from ? resolve(o.from) : pipDownload(work);
-        if (!whl) fail(`pip could not download ${TF_WHEEL} (no local index, no network?). Give a file: \`npm run native -- --from libtensorflow.tar.gz|tensorflow*.whl\`, or on a machine with internet \`npm run native -- --online\``);
+        if (!whl) fail(`pip could not download ${TF_WHEEL} (no local index, no network?). Give a file: \`npm run native -- --from libtensorflow.tar.gz|tensorflow*.whl\`, or on a machine with internet \`npm run native -- --online\``, 3);
         const tree = join(work, 'libtensorflow');
         libtensorflowFromWheel(whl, tree);
         served = tarball(tree, dl, o.gpu);
