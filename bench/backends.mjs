@@ -145,7 +145,8 @@ const result = {
 // the weights PyTorch trains from: ftr's model, saved as a Hugging Face folder
 const { Transformer } = await dist('ml/model.js');
 const { saveHf } = await dist('ml/hf.js');
-await (await dist('ml/tf.js')).useBackend('cpu');
+// wasm: the reference forward pass below takes a minute on the pure-JS cpu backend
+await (await dist('ml/tf.js')).useBackend('wasm');
 const model = Transformer.random({ ...CONFIG }, 'seq_cls', LABELS, 1);
 saveHf(join(work, 'model'), model);
 const { ids, labels } = batch();
