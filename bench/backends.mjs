@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: one fine-tuning step per strategy on each backend ftr can train on — wasm (the
 // embedded default), tensorflow (the native backend `npm run native` builds) — and on PyTorch
-// (CPU), in one run, on the same 5.4M-parameter encoder, weights and batch (32 × 128).
+// (CPU), in one run (`--backends wasm,tensorflow,tensorflow-noonednn,torch` adds TensorFlow with oneDNN off), on the same 5.4M-parameter encoder, weights and batch (32 × 128).
 //
 //   npm run build && node bench/backends.mjs [--strategies full,lora] [--steps 3] [--warmup 1]
 //        [--threads 1] [--python /tmp/ftr-bench-venv/bin/python] [--setup-venv] [--json-out FILE]
@@ -70,7 +70,10 @@ if (opt.child) {
   const { applyStrategy } = await dist('ml/strategy.js');
   const { taskLoss } = await dist('ml/finetune.js');
   const { fit } = await dist('ml/train/trainer.js');
-  const backend = await useBackend(a.backend, { threads: a.threads });
+  // tensorflow-noonednn: TensorFlow with its oneDNN kernels off (what silencing its banner would cost)
+  if (a.backend === 'tensorflow-noonednn') process.env.TF_ENABLE_ONEDNN_OPTS = '0';
+  const backend = await useBackend(a.backend.replace('-noonednn', ''), { threads: a.threads });
+  if (a.backend === 'tensorflow-noonednn') backend.detail += ', oneDNN off';
   const model = Transformer.random({ ...CONFIG }, 'seq_cls', LABELS, 1);
   applyStrategy(model, { strategy: a.strategy, lora: LORA }, 8);
   const { ids, labels } = batch();
@@ -159,7 +162,7 @@ model.dispose();
 
 for (const backend of backends.filter((b) => b !== 'torch')) {
   result.runs[backend] = {};
-  if (backend === 'tensorflow' && !findNative()) {
+  if (backend.startsWith('tensorflow') && !findNative()) {
     result.runs[backend] = { skipped: 'not installed: `npm run native`' };
     progress('tensorflow: not installed (npm run native), skipped');
     continue;

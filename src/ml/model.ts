@@ -6,6 +6,7 @@
  */
 import { tf } from './tf.js';
 import { matmul } from './linear.js';
+import { dropout, geluErf } from './fused.js';
 import type { ModelConfig } from './config.js';
 import { ParamStore, type Role } from './params.js';
 import { mulberry32 as rng } from './random.js';
@@ -314,7 +315,7 @@ export class Transformer {
       case 'swish':
         return tf.mul(x, tf.sigmoid(x));
       case 'gelu':
-        return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+        return geluErf(x);
       case 'gelu_new':
         // x·x·x: tf.pow is 2× slower on wasm
         return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.mul(x, x), x)))))));
@@ -336,7 +337,7 @@ export class Transformer {
     const T = T0 + nPrompt;
     if (T > c.maxPositions) throw new Error(`sequence of ${T} tokens${nPrompt ? ` (${nPrompt} prompt tokens included)` : ''} is longer than the model's ${c.maxPositions} positions`);
     let dropCall = 0;
-    const drop: Dropout = (x, rate = c.dropout) => (opts.training && rate > 0 ? tf.dropout(x, rate, undefined, (opts.seed ?? 0) * 1000 + dropCall++) : x);
+    const drop: Dropout = (x, rate = c.dropout) => (opts.training && rate > 0 ? dropout(x, rate, (opts.seed ?? 0) * 1000 + dropCall++) : x);
 
     const maskArr = b.mask ?? new Int32Array(B * T0).fill(1);
     // prompt positions are real tokens for attention
