@@ -36,3 +36,37 @@ export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   });
   return f(x);
 }
+
+type Fn3 = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
+
+/** The unfused formula (and the fused op's forward): the same ops, hence the same values. */
+function layerNormValue(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/**
+ * LayerNorm over the last axis, γ·x̂ + β: autodiff keeps ~6 activations of x's size per call;
+ * this keeps x (saved) and recomputes x̂ in the backward pass (two reductions):
+ * dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) / σ with dx̂ = dy·γ; dγ = Σ dy·x̂; dβ = Σ dy.
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xi, g]);
+    return {
+      value: tf.tidy(() => layerNormValue(xi, g, b, eps)),
+      gradFunc: (dy: tf.Tensor, [xs, gs]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const { mean, variance } = tf.moments(xs, -1, true);
+          const rstd = tf.rsqrt(tf.add(variance, eps));
+          const xhat = tf.mul(tf.sub(xs, mean), rstd);
+          const dxhat = tf.mul(dy, gs);
+          const dx = tf.mul(rstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true))));
+          const d = xs.shape[xs.rank - 1];
+          const rows = (t: tf.Tensor) => tf.reshape(t, [-1, d]);
+          return [dx, tf.sum(rows(tf.mul(dy, xhat)), 0), tf.sum(rows(dy), 0)];
+        }),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Fn3;
+  return f(x, gamma, beta);
+}

@@ -6,7 +6,7 @@
  */
 import { tf } from './tf.js';
 import { matmul } from './linear.js';
-import { dropout, geluErf } from './fused.js';
+import { dropout, geluErf, layerNorm } from './fused.js';
 import type { ModelConfig } from './config.js';
 import { ParamStore, type Role } from './params.js';
 import { mulberry32 as rng } from './random.js';
@@ -304,8 +304,7 @@ export class Transformer {
   }
 
   private layerNorm(x: tf.Tensor, path: string): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.config.eps))), this.w(`${path}.weight`)), this.w(`${path}.bias`));
+    return layerNorm(x, this.w(`${path}.weight`), this.w(`${path}.bias`), this.config.eps);
   }
 
   private act(x: tf.Tensor, kind: ModelConfig['act'] | AdapterSpec['act']): tf.Tensor {

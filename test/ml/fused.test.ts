@@ -5,7 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { tf } from '../../src/ml/tf.js';
-import { dropout, geluErf } from '../../src/ml/fused.js';
+import { dropout, geluErf, layerNorm } from '../../src/ml/fused.js';
 import { describeBackends, maxAbsDiff, rand } from './helpers.js';
 
 const N = 64;
@@ -49,6 +49,31 @@ describeBackends()('fused ops on %s', (backend) => {
     expect(y.filter((v) => v === 0).length).toBeGreaterThan(N * D * 0.15);
     expect(y.filter((v) => v === 0).length).toBeLessThan(N * D * 0.35);
     x.dispose();
+  });
+
+  it('layerNorm: the unfused formula`s values; dx, dγ, dβ match its autodiff (rank 3, γ and β not trivial)', () => {
+    const [b, t, d] = [3, 5, 16];
+    const rx = rand(9);
+    const u = (n: number, s = 1) => Float32Array.from({ length: n }, () => (rx() * 2 - 1) * s);
+    const x = tf.tensor3d(u(b * t * d, 3), [b, t, d]);
+    const gamma = tf.tensor1d(u(d));
+    const beta = tf.tensor1d(u(d));
+    const R = tf.tensor3d(u(b * t * d), [b, t, d]);
+    const unfused = (xi: tf.Tensor, g: tf.Tensor, be: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xi, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(xi, mean), tf.sqrt(tf.add(variance, 1e-5))), g), be);
+    };
+    expect(maxAbsDiff(layerNorm(x, gamma, beta, 1e-5).dataSync(), unfused(x, gamma, beta).dataSync())).toBe(0);
+    // a loss whose gradient is not uniform: Σ R ∘ tanh(LN(x))
+    const loss = (f: typeof unfused) => (xi: tf.Tensor, g: tf.Tensor, be: tf.Tensor) => tf.sum(tf.mul(R, tf.tanh(f(xi, g, be))));
+    const got = tf.grads(loss((xi, g, be) => layerNorm(xi, g, be, 1e-5)))([x, gamma, beta]);
+    const want = tf.grads(loss(unfused))([x, gamma, beta]);
+    got.forEach((g, i) => {
+      const w = want[i].dataSync();
+      const scale = Math.max(...Array.from(w, Math.abs));
+      expect(maxAbsDiff(g.dataSync(), w) / scale, ['dx', 'dγ', 'dβ'][i]).toBeLessThan(1e-5);
+    });
+    tf.dispose([x, gamma, beta, R, ...got, ...want]);
   });
 
   it('holds less memory for the backward pass than autodiff of the op sequences', () => {
