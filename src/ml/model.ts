@@ -470,7 +470,8 @@ export class Transformer {
         x = tf.add(x, this.adapterBlock(f, p.adapter2, none)) as tf.Tensor2D;
       }
       const last = this.layerNorm(tf.slice(x, [n - 1, 0], [1, d]), 'transformer.ln_f') as tf.Tensor2D;
-      const out = tf.matMul(last, tf.transpose(this.w(this.embeddingName())) as tf.Tensor2D);
+      // one row: the transposed product beats transposing (and, on wasm, re-packing) the whole table
+      const out = tf.matMul(last, this.w(this.embeddingName()) as tf.Tensor2D, false, true);
       keep.forEach((t) => tf.keep(t));
       return out.dataSync() as Float32Array;
     });
