@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { findNative } from './native.js';
+import { leanGradients } from './backprop.js';
 
 export { findNative, nativeDir } from './native.js';
 
@@ -14,6 +15,8 @@ export { tf };
 
 // PROD: no "install tfjs-node" banner on stderr (ftr reports its backend itself), no debug-mode checks
 tf.env().set('PROD', true);
+// gradients that free what the backward pass has spent as it goes (backprop.ts)
+leanGradients(tf);
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
