@@ -285,6 +285,8 @@ export interface OpDef {
   cardReport?: boolean;
   /** true when the output depends on the run so far (`ctx.run`, e.g. a dataset card): the run info then enters the cache key */
   usesRun?(params: Params): boolean;
+  /** what the result depends on beyond params and inputs, resolved when the recipe runs (`backend: auto` → the backend it trains on): enters the cache key */
+  environment?(params: Params): string[];
   /** a short description of the call for the UI ("split 80/10/10") */
   describe?(params: Params): string;
   /**

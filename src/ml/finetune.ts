@@ -220,7 +220,7 @@ interface FeatureRow {
 }
 
 export async function runFinetune(spec: RunSpec): Promise<RunResult> {
-  const backend = await useBackend(spec.backend);
+  const backend = await useBackend(spec.backend, { threads: spec.workers });
   const s = spec.train;
   const model = await loadPretrained(spec.baseDir, { task: spec.task, labels: spec.labels, seed: s.seed });
   if (spec.dropout !== undefined) model.config.dropout = spec.dropout;

@@ -6,6 +6,7 @@
  */
 import { tf } from './tf.js';
 import { matmul } from './linear.js';
+import { dropout, geluErf, layerNorm } from './fused.js';
 import type { ModelConfig } from './config.js';
 import { ParamStore, type Role } from './params.js';
 import { mulberry32 as rng } from './random.js';
@@ -171,6 +172,17 @@ export function initTensor(shape: number[], init: 'normal' | 'zeros' | 'ones', s
   return tf.randomNormal(shape, 0, std, 'float32', seed);
 }
 
+/** Per layer, the keys and values of every position decoded so far: [heads, length, head dim]. */
+export interface KvCache {
+  keys: tf.Tensor[];
+  values: tf.Tensor[];
+  length: number;
+}
+
+export function disposeKv(cache: KvCache): void {
+  tf.dispose([...cache.keys, ...cache.values]);
+}
+
 export class Transformer {
   /** LoRA settings per module path */
   readonly lora = new Map<string, { scale: number; dropout: number }>();
@@ -303,8 +315,7 @@ export class Transformer {
   }
 
   private layerNorm(x: tf.Tensor, path: string): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.config.eps))), this.w(`${path}.weight`)), this.w(`${path}.bias`));
+    return layerNorm(x, this.w(`${path}.weight`), this.w(`${path}.bias`), this.config.eps);
   }
 
   private act(x: tf.Tensor, kind: ModelConfig['act'] | AdapterSpec['act']): tf.Tensor {
@@ -314,7 +325,7 @@ export class Transformer {
       case 'swish':
         return tf.mul(x, tf.sigmoid(x));
       case 'gelu':
-        return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+        return geluErf(x);
       case 'gelu_new':
         // x·x·x: tf.pow is 2× slower on wasm
         return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.mul(x, x), x)))))));
@@ -340,7 +351,7 @@ export class Transformer {
     const P = this.prefixTokens;
     if (T + P > c.maxPositions) throw new Error(`sequence of ${T} tokens${nPrompt ? ` (${nPrompt} prompt tokens included)` : ''}${P ? ` after ${P} prefix positions` : ''} is longer than the model's ${c.maxPositions} positions`);
     let dropCall = 0;
-    const drop: Dropout = (x, rate = c.dropout) => (opts.training && rate > 0 ? tf.dropout(x, rate, undefined, (opts.seed ?? 0) * 1000 + dropCall++) : x);
+    const drop: Dropout = (x, rate = c.dropout) => (opts.training && rate > 0 ? dropout(x, rate, (opts.seed ?? 0) * 1000 + dropCall++) : x);
 
     const maskArr = b.mask ?? new Int32Array(B * T0).fill(1);
     // prompt positions are real tokens for attention
@@ -420,6 +431,56 @@ export class Transformer {
     const full = x as tf.Tensor3D;
     const hidden = nPrompt ? (tf.slice(full, [0, nPrompt, 0], [B, T0, d]) as tf.Tensor3D) : full;
     return { hidden, logits: this.head(full, hidden, maskArr, b, drop, opts.positions) };
+  }
+
+  /**
+   * GPT-2 generation with a key/value cache: the logits after the last of `ids` (the prompt,
+   * then one new token a call), computing only the new positions and reusing every earlier one's
+   * keys and values, as Transformers' `past_key_values`. Without a cache each token re-ran the
+   * whole sequence: O(n²) positions for n tokens instead of O(n). Inference only (no dropout);
+   * the caller disposes the returned cache (`disposeKv`), which replaces the one passed in.
+   */
+  decode(ids: ArrayLike<number>, past?: KvCache): { logits: Float32Array; cache: KvCache } {
+    const c = this.config;
+    if (c.family !== 'gpt2' || this.promptTokens || this.prefixTokens) throw new Error('decode: a KV cache is for GPT-2 without prompt or prefix tuning');
+    const start = past?.length ?? 0;
+    const n = ids.length;
+    if (start + n > c.maxPositions) throw new Error(`sequence of ${start + n} tokens is longer than the model's ${c.maxPositions} positions`);
+    const d = c.hidden;
+    const H = c.heads;
+    const dh = d / H;
+    const keep: tf.Tensor[] = [];
+    const logits = tf.tidy(() => {
+      const none: Dropout = (x) => x;
+      let x = tf.add(tf.gather(this.w(this.embeddingName()), tf.tensor1d(Array.from(ids), 'int32')), tf.slice(this.w('transformer.wpe.weight'), [start, 0], [n, d])) as tf.Tensor2D;
+      // new query i (position start + i) sees keys 0 … start + i
+      const total = start + n;
+      const bias = new Float32Array(n * total);
+      for (let i = 0; i < n; i++) for (let k = start + i + 1; k < total; k++) bias[i * total + k] = -1e9;
+      const attnBias = tf.tensor2d(bias, [n, total]);
+      const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [n, H, dh]), [1, 0, 2]);
+      for (let l = 0; l < c.layers; l++) {
+        const p = layerPaths(c, l);
+        const [q, k, v] = tf.split(this.linear(this.layerNorm(x, p.ln1) as tf.Tensor2D, p.qkv!, none), 3, 1).map(heads);
+        const K = past ? tf.concat([past.keys[l], k], 1) : k;
+        const V = past ? tf.concat([past.values[l], v], 1) : v;
+        keep.push(K, V);
+        const scores = tf.add(tf.div(tf.matMul(q as tf.Tensor3D, K as tf.Tensor3D, false, true), Math.sqrt(dh)), attnBias);
+        const ctx = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores) as tf.Tensor3D, V as tf.Tensor3D), [1, 0, 2]), [n, d]) as tf.Tensor2D;
+        x = tf.add(x, this.adapterBlock(this.linear(ctx, p.attnOut, none), p.adapter1, none)) as tf.Tensor2D;
+        const m = this.layerNorm(x, p.ln2) as tf.Tensor2D;
+        const f = this.linear(this.act(this.linear(m, p.ff1, none), c.act) as tf.Tensor2D, p.ff2, none);
+        x = tf.add(x, this.adapterBlock(f, p.adapter2, none)) as tf.Tensor2D;
+      }
+      const last = this.layerNorm(tf.slice(x, [n - 1, 0], [1, d]), 'transformer.ln_f') as tf.Tensor2D;
+      // one row: the transposed product beats transposing (and, on wasm, re-packing) the whole table
+      const out = tf.matMul(last, this.w(this.embeddingName()) as tf.Tensor2D, false, true);
+      keep.forEach((t) => tf.keep(t));
+      return out.dataSync() as Float32Array;
+    });
+    const cache: KvCache = { keys: keep.filter((_, i) => i % 2 === 0), values: keep.filter((_, i) => i % 2 === 1), length: start + n };
+    if (past) disposeKv(past);
+    return { logits, cache };
   }
 
   private head(full: tf.Tensor3D, hidden: tf.Tensor3D, mask: Int32Array, b: Batch, drop: Dropout, positions?: Int32Array): tf.Tensor | undefined {

@@ -6,11 +6,17 @@
 // the umbrella package: tfjs-core's own Node bundle leaves out the gradient definitions
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { findNative } from './native.js';
+import { leanGradients } from './backprop.js';
+
+export { findNative, nativeDir } from './native.js';
 
 export { tf };
 
 // PROD: no "install tfjs-node" banner on stderr (ftr reports its backend itself), no debug-mode checks
 tf.env().set('PROD', true);
+// gradients that free what the backward pass has spent as it goes (backprop.ts)
+leanGradients(tf);
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -22,19 +28,38 @@ export interface BackendInfo {
   detail: string;
 }
 
-/** Native backends, best first; imported only when asked for (auto) and present. */
-const NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+export interface NativeOptions {
+  /** TensorFlow's intra-op thread pool (ftr's `workers`); fixed once the library has loaded */
+  threads?: number;
+}
 
-async function loadNative(): Promise<string | undefined> {
-  for (const pkg of NATIVE) {
-    try {
-      await import(pkg);
-      if (tf.findBackend('tensorflow')) return pkg;
-    } catch {
-      // not installed (the usual case): fall through to the embedded backends
-    }
+let nativeError: string | undefined;
+let nativeDetail: string | undefined;
+
+async function loadNative(opts: NativeOptions): Promise<string | undefined> {
+  if (nativeDetail && tf.findBackend('tensorflow')) return nativeDetail;
+  const found = findNative();
+  if (!found) return undefined;
+  // before libtensorflow loads: it reads these once. TF 2.21 prints its start-up banners (oneDNN,
+  // CPU features, absl's pre-init notice) at every level below 3; op errors reach us as exceptions.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
+  if (opts.threads && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
+    process.env.TF_NUM_INTRAOP_THREADS = String(opts.threads);
+    // the inter-op pool runs independent ops side by side: one per intra-op thread is plenty
+    process.env.TF_NUM_INTEROP_THREADS ??= String(Math.min(2, opts.threads));
   }
-  return undefined;
+  try {
+    const mod = found.require(found.pkg) as { version?: Record<string, string> };
+    if (!tf.findBackend('tensorflow')) throw new Error(`${found.pkg} loaded but registered no \`tensorflow\` backend: its @tensorflow/tfjs is not the one ftr uses`);
+    const version = mod.version?.['tfjs-node'] ?? '';
+    const intra = process.env.TF_NUM_INTRAOP_THREADS;
+    nativeDetail = `${found.pkg} ${version}`.trim() + ` (${intra ? `${intra} thread${intra === '1' ? '' : 's'}` : 'all cores'})`;
+    nativeError = undefined;
+    return nativeDetail;
+  } catch (e) {
+    nativeError = `${found.pkg} in ${found.where} did not load: ${(e as Error).message.split('\n')[0]}`;
+    return undefined;
+  }
 }
 
 let current: BackendInfo | undefined;
@@ -43,19 +68,25 @@ let current: BackendInfo | undefined;
  * Select the backend: `auto` takes a native tfjs-node(-gpu) when installed, else wasm, else cpu.
  * Asking for `tensorflow` without tfjs-node installed is an error that says how to get it.
  */
-export async function useBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+export async function useBackend(choice: BackendChoice = 'auto', opts: NativeOptions = {}): Promise<BackendInfo> {
   if (current && (choice === 'auto' || choice === current.name)) return current;
   let native: string | undefined;
-  if (choice === 'tensorflow' || choice === 'auto') native = await loadNative();
+  if (choice === 'tensorflow' || choice === 'auto') native = await loadNative(opts);
   if (choice === 'tensorflow' && !native) {
-    throw new Error('the `tensorflow` backend needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu: `npm install @tensorflow/tfjs-node` (it downloads libtensorflow when installed), or use --backend wasm');
+    throw new Error(
+      nativeError
+        ? `the \`tensorflow\` backend: ${nativeError}. Rebuild it with \`npm run native\`, or use --backend wasm`
+        : 'the `tensorflow` backend needs @tensorflow/tfjs-node: `npm run native` builds it (offline, from the TensorFlow wheel of the local pip index), or use --backend wasm',
+    );
   }
   const order = native ? ['tensorflow'] : choice === 'auto' ? ['wasm', 'cpu'] : [choice];
   for (const name of order) {
     if (await tf.setBackend(name).catch(() => false)) {
       await tf.ready();
       patchKernels(name);
-      const detail = name === 'tensorflow' ? `${native}` : `@tensorflow/tfjs-backend-${name} ${tf.version_core}`;
+      let detail = name === 'tensorflow' ? native!.replace('(', `(TensorFlow ${(tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version ?? '?'}, `) : `@tensorflow/tfjs-backend-${name} ${tf.version_core}`;
+      // auto fell back: say why, so a broken native install is not mistaken for an absent one
+      if (name !== 'tensorflow' && choice === 'auto' && nativeError) detail += `; ${nativeError}`;
       current = { name, detail };
       return current;
     }

@@ -114,6 +114,7 @@ export function diffPreimages(before: StagePreimage, after: StagePreimage, cell:
     if (was === undefined) out.push(`\`${f.param}\` reads a new file ${f.label}`);
     else if (was !== f.hash) out.push(`file ${f.label} (read by \`${f.param}\`) changed`);
   }
+  if ((before.env ?? []).join('\u0000') !== (after.env ?? []).join('\u0000')) out.push(`it would run elsewhere: ${(before.env ?? []).join(', ') || 'nothing recorded'} → ${(after.env ?? []).join(', ') || 'nothing recorded'}`);
   if (before.run !== undefined) out.push('it reports on the whole run (a dataset card): it is re-checked when the recipe runs');
   if (before.cell !== after.cell) out.push(`the source was renamed: ${before.cell} → ${after.cell}`);
   if (before.shardRows !== after.shardRows) out.push(`shard size changed: ${before.shardRows} → ${after.shardRows}`);

@@ -85,6 +85,8 @@ export interface StagePreimage {
   run?: string;
   /** sources: the cell name becomes each row's `source` column */
   cell?: string;
+  /** what the steps' results depend on beyond their params, resolved now (the backend `auto` trains on) */
+  env?: string[];
   shardRows: number;
 }
 
@@ -114,6 +116,8 @@ export async function stagePreimage(
     }
   }
   if (reads.length) pre.reads = reads;
+  const env = stage.steps.flatMap((s) => s.op.environment?.(s.params) ?? []);
+  if (env.length) pre.env = env;
   if (stage.kind === 'source') {
     const step = stage.steps[0];
     const inputs = await step.op.source!.inputs(step.params, { baseDir: cell.baseDir, offline });

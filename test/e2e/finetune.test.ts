@@ -2,6 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ftrProcess, ftrSpawn, tempProject } from '../helpers.js';
+import { findNative } from '../../src/ml/native.js';
+
+const NATIVE_INSTALLED = findNative() !== undefined;
 
 /**
  * Pre-train, fine-tune two tasks on one base, compare strategies, predict with swapped adapters —
@@ -137,7 +140,9 @@ describe('fine-tuning from the CLI', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/resumed at \d+/);
     expect(metrics('topic').resumed_from).toBeGreaterThan(0);
-  });
+    // 200 epochs of a tiny model: on the native backend (per-op overhead: ~20% more CPU per step
+    // than wasm at this size) and a loaded machine, ~100 s
+  }, 240_000);
 });
 
 /** Token classification (word tags) on an encoder and instruction tuning (prompt → response) on GPT-2. */
@@ -215,11 +220,28 @@ export corpus | pretrain "m/base" tokenizer: "m/tok.json" hidden: 16 layers: 1 h
     expect(cpu.out).toMatch(/tfjs-backend-cpu/);
     const wasm = ftrProcess(['run', 'b.ftr', '--reporter', 'plain', '--backend', 'wasm'], { cwd: dir });
     expect(wasm.out).toMatch(/tfjs-backend-wasm/);
-    const native = ftrProcess(['run', 'b.ftr', '--reporter', 'plain', '--backend', 'tensorflow'], { cwd: dir });
+    // FTR_NATIVE_DIR at an empty folder: no native backend, whether or not `npm run native` ran here
+    const native = ftrProcess(['run', 'b.ftr', '--reporter', 'plain', '--backend', 'tensorflow'], { cwd: dir, env: { FTR_NATIVE_DIR: join(dir, 'no-native') } });
     expect(native.code).toBe(3);
-    expect(native.out).toMatch(/needs @tensorflow\/tfjs-node or @tensorflow\/tfjs-node-gpu/);
+    expect(native.out).toMatch(/the `tensorflow` backend needs @tensorflow\/tfjs-node: `npm run native` builds it/);
     const bad = ftrProcess(['run', 'b.ftr', '--backend', 'gpu'], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--backend must be auto, wasm, cpu or tensorflow/);
+  });
+
+  it.skipIf(!NATIVE_INSTALLED)('auto trains on the native backend once installed: it retrains (the key names the backend), says so, and prints no CPU-feature banner', () => {
+    const p = tempProject({ 'data/rows.jsonl': corpus(40, 4), 'b.ftr': readFileSync(join(dir, 'b.ftr'), 'utf8') });
+    const without = ftrProcess(['run', 'b.ftr', '--reporter', 'plain'], { cwd: p, env: { FTR_NATIVE_DIR: join(p, 'no-native') } });
+    expect(without.code, without.err).toBe(0);
+    expect(without.out).toMatch(/tfjs-backend-wasm/);
+    const withNative = ftrProcess(['run', 'b.ftr', '--reporter', 'plain'], { cwd: p });
+    expect(withNative.code, withNative.err).toBe(0);
+    expect(withNative.out).toMatch(/@tensorflow\/tfjs-node 4\.22\.0 \(TensorFlow 2\.\d+\.\d+, all cores\)/);
+    expect(withNative.err).not.toMatch(/cpu_feature_guard/);
+    // and a third run finds the native backend's result in the cache
+    const again = ftrProcess(['run', 'b.ftr', '--json'], { cwd: p });
+    const events = again.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; cell?: string; status?: string });
+    expect(events.filter((e) => e.type === 'cell' && e.status === 'done')).toEqual([]);
+    expect(events.some((e) => e.type === 'cell' && e.status === 'cached')).toBe(true);
   });
 });

@@ -2,12 +2,56 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf } from '../../src/ml/tf.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { tf, useBackend } from '../../src/ml/tf.js';
+import { findNative, nativeDir } from '../../src/ml/native.js';
 import type { Family, ModelConfig } from '../../src/ml/config.js';
 import { Transformer, type Batch, type Task } from '../../src/ml/model.js';
 import type { Role } from '../../src/ml/params.js';
 
 export const FAMILY_LIST: Family[] = ['bert', 'distilbert', 'gpt2'];
+
+export type TestBackend = 'cpu' | 'wasm' | 'tensorflow';
+/** The model-correctness suite runs on each: the embedded ones always, the native one when installed. */
+export const ALL_BACKENDS: readonly TestBackend[] = ['cpu', 'wasm', 'tensorflow'];
+
+/** `npm run native` has installed tfjs-node (not loaded here: the suites that run on it load it). */
+export const NATIVE_INSTALLED = findNative() !== undefined;
+/** CI sets this once it has built the native backend: an absent one is then a failure, not a skip. */
+const NATIVE_REQUIRED = process.env.FTR_REQUIRE_NATIVE === '1';
+const NATIVE_ABSENT = `NATIVE BACKEND NOT INSTALLED (${nativeDir()}): the \`tensorflow\` variants are SKIPPED; \`npm run native\` builds it`;
+if (!NATIVE_INSTALLED && !NATIVE_REQUIRED) console.warn(`\n*** ${NATIVE_ABSENT} ***\n`);
+
+/**
+ * `describe` once per backend, the backend selected for the block (and the one before it restored
+ * after, so blocks that assume cpu still get it). `%s` in the title is the backend's name.
+ * The native variant is skipped — visibly, with the reason in its title — when not installed.
+ */
+export function describeBackends(backends: readonly TestBackend[] = ALL_BACKENDS) {
+  return (title: string, body: (backend: TestBackend) => void) => {
+    for (const backend of backends) {
+      const name = title.includes('%s') ? title.replace('%s', backend) : `${title} [${backend}]`;
+      if (backend === 'tensorflow' && !NATIVE_INSTALLED) {
+        if (NATIVE_REQUIRED) describe(name, () => it('has the native backend (FTR_REQUIRE_NATIVE=1)', () => {
+          throw new Error(NATIVE_ABSENT);
+        }));
+        else describe.skipIf(true)(`${name} — ${NATIVE_ABSENT}`, () => body(backend));
+        continue;
+      }
+      describe(name, () => {
+        let before: string | null = null;
+        beforeAll(async () => {
+          before = tf.engine().backendName;
+          await useBackend(backend);
+        });
+        afterAll(async () => {
+          if (before && before !== backend) await useBackend(before as TestBackend);
+        });
+        body(backend);
+      });
+    }
+  };
+}
 
 /** A model small enough that a forward pass takes milliseconds; dropout off unless asked for. */
 export function tinyConfig(family: Family, over: Partial<ModelConfig> = {}): ModelConfig {

@@ -12,7 +12,7 @@ import { loadPretrained, ModelLoadError, saveHf, tokenizerConfigFiles } from '..
 import { encodeSafetensors, readSafetensors, SafetensorsError, type StTensor } from '../../src/ml/safetensors.js';
 import type { Family, ModelConfig } from '../../src/ml/config.js';
 import type { Task, Transformer } from '../../src/ml/model.js';
-import { maxAbsDiff, randomModel, randomize, run, tempDir, values } from './helpers.js';
+import { describeBackends, maxAbsDiff, randomModel, randomize, run, tempDir, values } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'models');
 
@@ -71,92 +71,94 @@ describe('tokenizer_config.json', () => {
   });
 });
 
-describe('saveHf → loadPretrained', () => {
-  it.each(CASES)('$family $task: config, labels and every weight come back bit-exactly', async ({ family, task, arch }) => {
-    const model = distinctModel(family, task);
-    const dir = scratch();
-    try {
-      const files = saveHf(dir, model, { tokenizerJson: '{"added_tokens":[]}', metadata: { source: 'test' } });
-      expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
-      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-      expect(config.architectures).toEqual([arch]);
-      expect(readSafetensors(join(dir, 'model.safetensors')).metadata).toEqual({ format: 'pt', source: 'test' });
-
-      const loaded = await loadPretrained(dir, { task });
+describeBackends()('on %s', (backend) => {
+  describe('saveHf → loadPretrained', () => {
+    it.each(CASES)('$family $task: config, labels and every weight come back bit-exactly', async ({ family, task, arch }) => {
+      const model = distinctModel(family, task);
+      const dir = scratch();
       try {
-        expect(loaded.config).toEqual(model.config);
-        expect(loaded.labels).toEqual(model.labels);
-        expect(loaded.freshHead).toEqual([]);
-        expect(loaded.unused).toEqual([]);
-        const want = values(model);
-        const got = values(loaded);
-        expect([...got.keys()]).toEqual([...want.keys()]);
-        for (const [n, v] of want) {
-          expect(loaded.params.get(n).shape, n).toEqual(model.params.get(n).shape);
-          expect(loaded.params.role(n), n).toBe(model.params.role(n));
-          expect(Buffer.from(got.get(n)!.buffer).equals(Buffer.from(v.buffer)), `${n} bit-exact`).toBe(true);
-        }
-        if (task !== 'none') {
-          const a = run(model);
-          const b = run(loaded);
-          expect(maxAbsDiff(b.logits, a.logits)).toBe(0);
+        const files = saveHf(dir, model, { tokenizerJson: '{"added_tokens":[]}', metadata: { source: 'test' } });
+        expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
+        const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+        expect(config.architectures).toEqual([arch]);
+        expect(readSafetensors(join(dir, 'model.safetensors')).metadata).toEqual({ format: 'pt', source: 'test' });
+
+        const loaded = await loadPretrained(dir, { task });
+        try {
+          expect(loaded.config).toEqual(model.config);
+          expect(loaded.labels).toEqual(model.labels);
+          expect(loaded.freshHead).toEqual([]);
+          expect(loaded.unused).toEqual([]);
+          const want = values(model);
+          const got = values(loaded);
+          expect([...got.keys()]).toEqual([...want.keys()]);
+          for (const [n, v] of want) {
+            expect(loaded.params.get(n).shape, n).toEqual(model.params.get(n).shape);
+            expect(loaded.params.role(n), n).toBe(model.params.role(n));
+            expect(Buffer.from(got.get(n)!.buffer).equals(Buffer.from(v.buffer)), `${n} bit-exact`).toBe(true);
+          }
+          if (task !== 'none') {
+            const a = run(model);
+            const b = run(loaded);
+            expect(maxAbsDiff(b.logits, a.logits)).toBe(0);
+          }
+        } finally {
+          loaded.dispose();
         }
       } finally {
-        loaded.dispose();
+        model.dispose();
       }
-    } finally {
-      model.dispose();
-    }
-  });
+    });
 
-  it('writes torch layouts: nn.Linear as [out, in], GPT-2 Conv1D and embeddings as they are', () => {
-    const bert = distinctModel('bert', 'seq_cls');
-    const gpt = distinctModel('gpt2', 'lm');
-    const bdir = scratch();
-    const gdir = scratch();
-    try {
-      saveHf(bdir, bert);
-      saveHf(gdir, gpt);
-      const bt = readSafetensors(join(bdir, 'model.safetensors')).tensors;
-      const gt = readSafetensors(join(gdir, 'model.safetensors')).tensors;
-      const ff1 = 'bert.encoder.layer.0.intermediate.dense.weight';
-      expect(bt.get(ff1)!.shape).toEqual([32, 16]);
-      const ours = bert.params.get(ff1).dataSync();
-      // file[o][i] == ours[i][o]
-      for (const [i, o] of [[0, 0], [3, 17], [15, 31]]) expect(bt.get(ff1)!.data[o * 16 + i]).toBe(ours[i * 32 + o]);
-      expect(bt.get('classifier.weight')!.shape).toEqual([3, 16]);
-      expect(bt.get('bert.embeddings.word_embeddings.weight')!.shape).toEqual([50, 16]);
-      expect(gt.get('transformer.h.0.mlp.c_fc.weight')!.shape).toEqual([16, 32]);
-      expect(gt.get('transformer.h.0.attn.c_attn.weight')!.shape).toEqual([16, 48]);
-      expect(Array.from(gt.get('transformer.h.0.mlp.c_fc.weight')!.data)).toEqual(Array.from(gpt.params.get('transformer.h.0.mlp.c_fc.weight').dataSync()));
-      expect(gt.get('transformer.wpe.weight')!.shape).toEqual([40, 16]);
-    } finally {
-      bert.dispose();
-      gpt.dispose();
-    }
-  });
-
-  it.each([
-    { dir: 'tiny-bert', task: 'seq_cls' as Task },
-    { dir: 'tiny-distilbert', task: 'seq_cls' as Task },
-    { dir: 'tiny-gpt2', task: 'lm' as Task },
-  ])('re-saving the $dir reference checkpoint writes the same tensors', async ({ dir, task }) => {
-    const src = join(FIXTURES, dir);
-    const model = await loadPretrained(src, { task });
-    const out = scratch();
-    try {
-      saveHf(out, model);
-      const before = readSafetensors(join(src, 'model.safetensors')).tensors;
-      const after = readSafetensors(join(out, 'model.safetensors')).tensors;
-      const kept = [...before.keys()].filter((n) => !model.unused.includes(n)).sort();
-      expect([...after.keys()].sort()).toEqual(kept);
-      for (const n of kept) {
-        expect(after.get(n)!.shape, n).toEqual(before.get(n)!.shape);
-        expect(maxAbsDiff(after.get(n)!.data, before.get(n)!.data), n).toBe(0);
+    it('writes torch layouts: nn.Linear as [out, in], GPT-2 Conv1D and embeddings as they are', () => {
+      const bert = distinctModel('bert', 'seq_cls');
+      const gpt = distinctModel('gpt2', 'lm');
+      const bdir = scratch();
+      const gdir = scratch();
+      try {
+        saveHf(bdir, bert);
+        saveHf(gdir, gpt);
+        const bt = readSafetensors(join(bdir, 'model.safetensors')).tensors;
+        const gt = readSafetensors(join(gdir, 'model.safetensors')).tensors;
+        const ff1 = 'bert.encoder.layer.0.intermediate.dense.weight';
+        expect(bt.get(ff1)!.shape).toEqual([32, 16]);
+        const ours = bert.params.get(ff1).dataSync();
+        // file[o][i] == ours[i][o]
+        for (const [i, o] of [[0, 0], [3, 17], [15, 31]]) expect(bt.get(ff1)!.data[o * 16 + i]).toBe(ours[i * 32 + o]);
+        expect(bt.get('classifier.weight')!.shape).toEqual([3, 16]);
+        expect(bt.get('bert.embeddings.word_embeddings.weight')!.shape).toEqual([50, 16]);
+        expect(gt.get('transformer.h.0.mlp.c_fc.weight')!.shape).toEqual([16, 32]);
+        expect(gt.get('transformer.h.0.attn.c_attn.weight')!.shape).toEqual([16, 48]);
+        expect(Array.from(gt.get('transformer.h.0.mlp.c_fc.weight')!.data)).toEqual(Array.from(gpt.params.get('transformer.h.0.mlp.c_fc.weight').dataSync()));
+        expect(gt.get('transformer.wpe.weight')!.shape).toEqual([40, 16]);
+      } finally {
+        bert.dispose();
+        gpt.dispose();
       }
-    } finally {
-      model.dispose();
-    }
+    });
+
+    it.each([
+      { dir: 'tiny-bert', task: 'seq_cls' as Task },
+      { dir: 'tiny-distilbert', task: 'seq_cls' as Task },
+      { dir: 'tiny-gpt2', task: 'lm' as Task },
+    ])('re-saving the $dir reference checkpoint writes the same tensors', async ({ dir, task }) => {
+      const src = join(FIXTURES, dir);
+      const model = await loadPretrained(src, { task });
+      const out = scratch();
+      try {
+        saveHf(out, model);
+        const before = readSafetensors(join(src, 'model.safetensors')).tensors;
+        const after = readSafetensors(join(out, 'model.safetensors')).tensors;
+        const kept = [...before.keys()].filter((n) => !model.unused.includes(n)).sort();
+        expect([...after.keys()].sort()).toEqual(kept);
+        for (const n of kept) {
+          expect(after.get(n)!.shape, n).toEqual(before.get(n)!.shape);
+          expect(maxAbsDiff(after.get(n)!.data, before.get(n)!.data), n).toBe(0);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
   });
 });
 

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matmul } from '../../src/ml/linear.js';
 import { tf, useBackend } from '../../src/ml/tf.js';
-import { rand } from './helpers.js';
+import { describeBackends, rand } from './helpers.js';
 
 const N = 3;
 const IN = 4;
@@ -61,7 +61,7 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 // float32 forward and backward against float64 differences: ~1e-7 relative is what float32 gives
 const REL_TOL = 1e-5;
 
-describe.each(['cpu', 'wasm'] as const)('matmul custom gradient on %s', (backend) => {
+describeBackends()('matmul custom gradient on %s', (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
@@ -153,5 +153,41 @@ describe.each(['cpu', 'wasm'] as const)('matmul custom gradient on %s', (backend
       tf.grad((xi: tf.Tensor) => loss(false)(xi, wt))(xt);
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describeBackends()('matmul custom gradient on %s: memory', () => {
+  /** Buffers alive when the backward step just after `product`'s runs (an identity's on x). */
+  function aliveAfterProductBackward(product: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor): number {
+    const x = tf.variable(tf.tensor2d(Float32Array.from(uniform(N * IN, rand(3))), [N, IN]));
+    const w = tf.variable(tf.tensor2d(Float32Array.from(uniform(IN * OUT, rand(4))), [IN, OUT]));
+    let alive = 0;
+    const probe = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([]);
+      return {
+        value: tf.clone(t),
+        gradFunc: (dy: tf.Tensor) => {
+          alive = tf.memory().numDataBuffers;
+          return [tf.clone(dy)];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (t: tf.Tensor) => tf.Tensor2D;
+    let base = 0;
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const y = tf.sum(product(probe(x), w)) as tf.Scalar;
+        base = tf.memory().numDataBuffers;
+        return y;
+      }, [x, w]);
+      return [grads[x.name], grads[w.name]];
+    }).forEach((g) => g.dispose());
+    tf.dispose([x, w]);
+    return alive - base;
+  }
+
+  it('keeps no transposed copy of x or w past its own backward step (no more than tf.matMul`s gradient)', () => {
+    // tfjs calls a custom gradient outside a tidy: what it leaves lives until the whole backward
+    // pass ends — xᵀ is as large as the activation
+    expect(aliveAfterProductBackward((x, w) => matmul(x, w, true))).toBeLessThanOrEqual(aliveAfterProductBackward((x, w) => tf.matMul(x, w)));
   });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPretrained } from '../../src/ml/hf.js';
 import { tf, useBackend } from '../../src/ml/tf.js';
+import { describeBackends } from './helpers.js';
 
 const MODELS = join(import.meta.dirname, '..', 'fixtures', 'models');
 const TOL = 1e-4;
@@ -48,7 +49,7 @@ function maxAbsError(got: number[][][], want: number[][][], keep: (b: number, t:
   return { err, where };
 }
 
-describe.each(['cpu', 'wasm'] as const)('Hugging Face checkpoint parity on the %s backend', (backend) => {
+describeBackends()('Hugging Face checkpoint parity on the %s backend', (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });

@@ -16,7 +16,7 @@ import { fit } from '../../src/ml/train/trainer.js';
 import type { Example } from '../../src/ml/data.js';
 import type { Family } from '../../src/ml/config.js';
 import type { Task, Transformer } from '../../src/ml/model.js';
-import { FAMILY_LIST, maxAbs, maxAbsDiff, rand, randomModel, randomize, run, tempDir, values } from './helpers.js';
+import { describeBackends, FAMILY_LIST, maxAbs, maxAbsDiff, rand, randomModel, randomize, run, tempDir, values } from './helpers.js';
 
 const dirs: string[] = [];
 function scratch(): string {
@@ -254,112 +254,116 @@ const TASKS: Record<Family, { task: Task; labels: string[]; strategy: StrategySp
   ],
 };
 
-describe.each(FAMILY_LIST)('task save / swap round trip on %s (cpu)', (family) => {
-  beforeAll(async () => {
-    await useBackend('cpu');
-  });
+describeBackends()('on %s', (backend) => {
+  describe.each(FAMILY_LIST)('task save / swap round trip on %s', (family) => {
+    beforeAll(async () => {
+      await useBackend(backend);
+    });
 
-  /** A base model folder (no head), as `pretrain` or a download leaves it. */
-  function baseFolder(): string {
-    const dir = scratch();
-    const base = randomModel(family, 31, 'none');
-    saveHf(dir, base);
-    base.dispose();
-    return dir;
-  }
-
-  it('saveTask → TaskSwitcher gives each task its logits back exactly, through A → B → A → C → A swaps', async () => {
-    const baseDir = baseFolder();
-    const saved: { dir: string; out: ReturnType<typeof run>; changedBase: string[] }[] = [];
-    for (const [i, t] of TASKS[family].entries()) {
-      const model = await loadPretrained(baseDir, { task: t.task, labels: t.labels, seed: i });
-      try {
-        applyStrategy(model, t.strategy, 40 + i);
-        // "trained": every trainable variable (LayerNorms of a Houlsby task included) gets new values
-        const changed = randomize(model, (n) => model.params.isTrainable(n), 50 + i, 0.3);
-        const dir = scratch();
-        saveTask(dir, model, MANIFEST(t.task, t.labels, family, t.strategy));
-        saved.push({ dir, out: run(model), changedBase: changed.filter((n) => model.params.role(n) === 'base') });
-      } finally {
-        model.dispose();
-      }
+    /** A base model folder (no head), as `pretrain` or a download leaves it. */
+    function baseFolder(): string {
+      const dir = scratch();
+      const base = randomModel(family, 31, 'none');
+      saveHf(dir, base);
+      base.dispose();
+      return dir;
     }
-    // the Houlsby task changed base LayerNorms; the others did not touch the base
-    expect(saved[0].changedBase.length).toBe(10);
-    expect(saved[1].changedBase).toEqual([]);
-    expect(readTaskManifest(saved[0].dir).trainedBase.sort()).toEqual(saved[0].changedBase.sort());
 
-    const fresh = await loadPretrained(baseDir, { task: 'none' });
-    try {
-      const base = values(fresh);
-      const tensors = tf.memory().numTensors;
-      const sw = new TaskSwitcher(fresh);
-      for (const k of [0, 1, 0, 2, 0, 1]) {
-        const m = sw.load(saved[k].dir);
-        expect(m.task).toBe(TASKS[family][k].task);
-        expect(fresh.labels).toEqual(TASKS[family][k].labels);
-        const out = run(fresh);
-        expect(out.logitsShape, `task ${k}`).toEqual(saved[k].out.logitsShape);
-        expect(maxAbsDiff(out.hidden, saved[k].out.hidden), `task ${k} hidden`).toBe(0);
-        expect(maxAbsDiff(out.logits, saved[k].out.logits), `task ${k} logits`).toBe(0);
-        // a loaded task is for inference: nothing trains
-        expect(fresh.params.trainableVars().size).toBe(0);
-        if (k !== 0) {
-          // the Houlsby task's LayerNorms were put back when it was swapped out
-          for (const n of saved[0].changedBase) expect(maxAbsDiff(fresh.params.get(n).dataSync(), base.get(n)!), n).toBe(0);
+    it('saveTask → TaskSwitcher gives each task its logits back exactly, through A → B → A → C → A swaps', async () => {
+      const baseDir = baseFolder();
+      const saved: { dir: string; out: ReturnType<typeof run>; changedBase: string[] }[] = [];
+      for (const [i, t] of TASKS[family].entries()) {
+        const model = await loadPretrained(baseDir, { task: t.task, labels: t.labels, seed: i });
+        try {
+          applyStrategy(model, t.strategy, 40 + i);
+          // "trained": every trainable variable (LayerNorms of a Houlsby task included) gets new values
+          const changed = randomize(model, (n) => model.params.isTrainable(n), 50 + i, 0.3);
+          const dir = scratch();
+          saveTask(dir, model, MANIFEST(t.task, t.labels, family, t.strategy));
+          saved.push({ dir, out: run(model), changedBase: changed.filter((n) => model.params.role(n) === 'base') });
+        } finally {
+          model.dispose();
         }
       }
-      sw.unload();
-      expect(fresh.params.names()).toEqual([...base.keys()]);
-      for (const [n, v] of values(fresh)) expect(maxAbsDiff(v, base.get(n)!), n).toBe(0);
-      expect(fresh.lora.size).toBe(0);
-      expect(fresh.adapter).toBeUndefined();
-      expect(fresh.promptTokens + fresh.prefixTokens).toBe(0);
-      // six swaps leave no tensors behind
-      expect(tf.memory().numTensors).toBe(tensors);
-    } finally {
-      fresh.dispose();
-    }
+      // the Houlsby task changed base LayerNorms; the others did not touch the base
+      expect(saved[0].changedBase.length).toBe(10);
+      expect(saved[1].changedBase).toEqual([]);
+      expect(readTaskManifest(saved[0].dir).trainedBase.sort()).toEqual(saved[0].changedBase.sort());
+
+      const fresh = await loadPretrained(baseDir, { task: 'none' });
+      try {
+        const base = values(fresh);
+        const tensors = tf.memory().numTensors;
+        const sw = new TaskSwitcher(fresh);
+        for (const k of [0, 1, 0, 2, 0, 1]) {
+          const m = sw.load(saved[k].dir);
+          expect(m.task).toBe(TASKS[family][k].task);
+          expect(fresh.labels).toEqual(TASKS[family][k].labels);
+          const out = run(fresh);
+          expect(out.logitsShape, `task ${k}`).toEqual(saved[k].out.logitsShape);
+          expect(maxAbsDiff(out.hidden, saved[k].out.hidden), `task ${k} hidden`).toBe(0);
+          expect(maxAbsDiff(out.logits, saved[k].out.logits), `task ${k} logits`).toBe(0);
+          // a loaded task is for inference: nothing trains
+          expect(fresh.params.trainableVars().size).toBe(0);
+          if (k !== 0) {
+            // the Houlsby task's LayerNorms were put back when it was swapped out
+            for (const n of saved[0].changedBase) expect(maxAbsDiff(fresh.params.get(n).dataSync(), base.get(n)!), n).toBe(0);
+          }
+        }
+        sw.unload();
+        expect(fresh.params.names()).toEqual([...base.keys()]);
+        for (const [n, v] of values(fresh)) expect(maxAbsDiff(v, base.get(n)!), n).toBe(0);
+        expect(fresh.lora.size).toBe(0);
+        expect(fresh.adapter).toBeUndefined();
+        expect(fresh.promptTokens + fresh.prefixTokens).toBe(0);
+        // six swaps leave no tensors behind
+        expect(tf.memory().numTensors).toBe(tensors);
+      } finally {
+        fresh.dispose();
+      }
+    });
   });
 });
 
-describe('a task trained by runFinetune round-trips (cpu)', () => {
-  const SETTINGS: TrainSettings = { batchSize: 8, accumulate: 1, epochs: 1, maxSteps: 3, lr: 5e-2, schedule: 'constant', warmup: 0, weightDecay: 0, seed: 3, metric: 'loss' };
+describeBackends()('on %s', (backend) => {
+  describe('a task trained by runFinetune round-trips', () => {
+    const SETTINGS: TrainSettings = { batchSize: 8, accumulate: 1, epochs: 1, maxSteps: 3, lr: 5e-2, schedule: 'constant', warmup: 0, weightDecay: 0, seed: 3, metric: 'loss' };
 
-  it.each([
-    { name: 'adapter houlsby', strategy: { strategy: 'adapter', adapter: { placement: 'houlsby', size: 4, act: 'swish' } } as StrategySpec },
-    { name: 'lora', strategy: { strategy: 'lora', lora: { r: 2, alpha: 4, dropout: 0, targets: ['query', 'value'] } } as StrategySpec },
-  ])('$name: the saved task reproduces the trained model exactly', async ({ strategy }) => {
-    const baseDir = scratch();
-    const base = randomModel('bert', 8, 'none');
-    saveHf(baseDir, base);
-    base.dispose();
-    const result = await runFinetune({
-      baseDir,
-      task: 'seq_cls',
-      labels: ['no', 'yes'],
-      strategy,
-      train: SETTINGS,
-      backend: 'cpu',
-      data: { train: toyExamples(16, 9), val: [], test: [] },
+    it.each([
+      { name: 'adapter houlsby', strategy: { strategy: 'adapter', adapter: { placement: 'houlsby', size: 4, act: 'swish' } } as StrategySpec },
+      { name: 'lora', strategy: { strategy: 'lora', lora: { r: 2, alpha: 4, dropout: 0, targets: ['query', 'value'] } } as StrategySpec },
+    ])('$name: the saved task reproduces the trained model exactly', async ({ strategy }) => {
+      const baseDir = scratch();
+      const base = randomModel('bert', 8, 'none');
+      saveHf(baseDir, base);
+      base.dispose();
+      const result = await runFinetune({
+        baseDir,
+        task: 'seq_cls',
+        labels: ['no', 'yes'],
+        strategy,
+        train: SETTINGS,
+        backend,
+        data: { train: toyExamples(16, 9), val: [], test: [] },
+      });
+      const dir = scratch();
+      let trained: ReturnType<typeof run>;
+      try {
+        trained = run(result.model);
+        saveTask(dir, result.model, MANIFEST('seq_cls', ['no', 'yes'], 'bert', strategy));
+      } finally {
+        result.model.dispose();
+      }
+      const fresh = await loadPretrained(baseDir, { task: 'none' });
+      try {
+        new TaskSwitcher(fresh).load(dir);
+        const out = run(fresh);
+        expect(maxAbsDiff(out.hidden, trained.hidden)).toBe(0);
+        expect(maxAbsDiff(out.logits, trained.logits)).toBe(0);
+      } finally {
+        fresh.dispose();
+      }
     });
-    const dir = scratch();
-    let trained: ReturnType<typeof run>;
-    try {
-      trained = run(result.model);
-      saveTask(dir, result.model, MANIFEST('seq_cls', ['no', 'yes'], 'bert', strategy));
-    } finally {
-      result.model.dispose();
-    }
-    const fresh = await loadPretrained(baseDir, { task: 'none' });
-    try {
-      new TaskSwitcher(fresh).load(dir);
-      const out = run(fresh);
-      expect(maxAbsDiff(out.hidden, trained.hidden)).toBe(0);
-      expect(maxAbsDiff(out.logits, trained.logits)).toBe(0);
-    } finally {
-      fresh.dispose();
-    }
   });
 });
 

@@ -10,6 +10,7 @@ import { OpError, type Params } from '../types.js';
 import { resolvePath } from '../sources/files.js';
 import { sha256 } from '../../runtime/hash.js';
 import type { ChatBackend, ChatMessage, Completion } from './providers.js';
+import type { KvCache } from '../../ml/model.js';
 
 interface Loaded {
   model: import('../../ml/model.js').Transformer;
@@ -60,9 +61,9 @@ export class LocalModel implements ChatBackend {
   }
 
   async send(body: Record<string, unknown>, signal: AbortSignal): Promise<Completion> {
-    const { model, tok, tf } = await this.load();
+    const { model, tok } = await this.load();
     const { mulberry32 } = await import('../../ml/random.js');
-    const { collate } = await import('../../ml/data.js');
+    const { disposeKv } = await import('../../ml/model.js');
     const temperature = body.temperature as number;
     const rand = mulberry32(body.seed as number);
     const eos = tok.eos();
@@ -71,20 +72,24 @@ export class LocalModel implements ChatBackend {
     const limit = model.config.maxPositions;
     if (start >= limit) throw new OpError(`the prompt is ${start} tokens; the local model reads at most ${limit}`);
     let finish = 'length';
-    while (ids.length - start < (body.max_tokens as number) && ids.length < limit) {
-      if (signal.aborted) throw signal.reason;
-      const logits = tf.tidy(() => {
-        const out = model.forward(collate([{ id: '0', ids: Int32Array.from(ids), weight: 1 }], model.config.padId).batch, { training: false, positions: Int32Array.of(ids.length - 1) });
-        return out.logits!.dataSync() as Float32Array;
-      });
-      const next = temperature === 0 ? argmax(logits) : sample(logits, temperature, rand);
-      if (next === eos) {
-        finish = 'stop';
-        break;
+    // the prompt once, then one token a step: earlier positions' keys and values are cached
+    let cache: KvCache | undefined;
+    try {
+      while (ids.length - start < (body.max_tokens as number) && ids.length < limit) {
+        if (signal.aborted) throw signal.reason;
+        const step = model.decode(cache ? ids.slice(-1) : ids, cache);
+        cache = step.cache;
+        const next = temperature === 0 ? argmax(step.logits) : sample(step.logits, temperature, rand);
+        if (next === eos) {
+          finish = 'stop';
+          break;
+        }
+        ids.push(next);
+        // yield so a Ctrl-C and progress events get through between tokens
+        await new Promise((r) => setImmediate(r));
       }
-      ids.push(next);
-      // yield so a Ctrl-C and progress events get through between tokens
-      await new Promise((r) => setImmediate(r));
+    } finally {
+      if (cache) disposeKv(cache);
     }
     const generated = ids.slice(start);
     return { text: generated.length ? tok.decode(generated).trim() : '', finish };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { renameSync, writeFileSync } from 'node:fs';
 import { defineOp, type SinkResult } from '../types.js';
 import { resolvePath } from '../sources/files.js';
-import { checkModelParams, fmtBytes, fmtCount, fmtMs, MODEL_PARAMS, STRATEGY_NAMES } from './shared.js';
+import { backendEnvironment, checkModelParams, fmtBytes, fmtCount, fmtMs, MODEL_PARAMS, STRATEGY_NAMES } from './shared.js';
 import { prepare } from './finetune.js';
 import { trainTask, type TrainedTask } from './train_task.js';
 import type { Strategy } from '../../ml/strategy.js';
@@ -34,6 +34,7 @@ export const compare = defineOp({
   version: 2,
   kind: 'sink',
   random: true,
+  environment: backendEnvironment,
   summary: 'train several fine-tuning strategies on the same data and print their measured costs and scores side by side',
   doc:
     '`compare "models/compare" strategies: [full, frozen, adapter, lora, prompt] base: "models/base"` trains each strategy in turn with the same data, seed and settings (each strategy\'s own default learning rate unless `lr:` is set), saves each task under `<path>/<strategy>/` exactly as `finetune` would, and writes `compare.md` and `compare.json`. ' +

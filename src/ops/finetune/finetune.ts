@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { defineOp, OpError, type OpContext, type Params, type RowSet, type SinkResult } from '../types.js';
 import { resolvePath } from '../sources/files.js';
-import { buildExamples, checkModelParams, MODEL_PARAMS, STRATEGY_NAMES, type ExampleSet } from './shared.js';
+import { backendEnvironment, buildExamples, checkModelParams, MODEL_PARAMS, STRATEGY_NAMES, type ExampleSet } from './shared.js';
 import { trainTask } from './train_task.js';
 import { EXPORTS, checkExports, writeExports } from './exports.js';
 import type { Strategy } from '../../ml/strategy.js';
@@ -14,7 +14,7 @@ export async function prepare(parts: Record<string, RowSet>, params: Params, ctx
   const { readHfConfig } = await import('../../ml/hf.js');
   const { useBackend } = await import('../../ml/tf.js');
   // a backend that cannot start is the user's to fix (install tfjs-node, or pick another)
-  await useBackend(params.backend as 'auto').catch((e: Error) => {
+  await useBackend(params.backend as 'auto', { threads: params.workers as number | undefined }).catch((e: Error) => {
     throw new OpError(e.message);
   });
   const baseAbs = resolvePath(params.base as string, ctx.baseDir).abs;
@@ -38,6 +38,7 @@ export const finetune = defineOp({
   version: 2,
   kind: 'sink',
   random: true,
+  environment: backendEnvironment,
   summary: 'fine-tune a base model on the split dataset — full, frozen, adapter, lora, prompt or prefix — into one small per-task artifact',
   doc:
     '`finetune "models/intent" adapter base: "models/base"` trains on the `train` part, early-stops and reports on `val`, and scores `test`; the folder gets the task: `adapter.safetensors` + `adapter.json` (the strategy\'s weights and the head — small; `ftr predict` loads the base once and swaps these), or `model/` (a Hugging Face folder) for `full`, plus `metrics.json` (costs, loss history, evaluations, per-class precision/recall/F1, confusion matrix). ' +

@@ -5,7 +5,7 @@ import { defineOp, OpError, type Row, type SchemaContext, type SinkResult } from
 import { requireColumns } from '../common.js';
 import { resolvePath } from '../sources/files.js';
 import { cellText } from '../tokenize/tokenizers.js';
-import { fmtCount, fmtMs } from './shared.js';
+import { backendEnvironment, fmtCount, fmtMs } from './shared.js';
 import { sparkline } from './train_task.js';
 import { sha256File } from '../../runtime/hash.js';
 
@@ -14,6 +14,7 @@ export const pretrain = defineOp({
   version: 1,
   kind: 'sink',
   random: true,
+  environment: backendEnvironment,
   summary: "pre-train a small BERT, DistilBERT or GPT-2 on the recipe's own text into a Hugging Face model folder",
   doc:
     '`pretrain "models/base" tokenizer: "tok/tokenizer.json"` builds a randomly initialised model of the given size (seeded), trains it on the text of `columns` — masked-LM for `arch: bert` / `distilbert` (15% of tokens predicted: 80% [MASK], 10% random, 10% kept; the masks are fixed per example by the seed), causal LM for `arch: gpt2` — and writes `config.json`, `model.safetensors` and a copy of the tokenizer: a folder `finetune base:` and Hugging Face Transformers both load. ' +

@@ -11,6 +11,7 @@ import { checkModelFolder, requireColumns } from '../common.js';
 import type { Example, ModelTokenizer } from '../../ml/data.js';
 import type { StrategySpec, Strategy } from '../../ml/strategy.js';
 import type { RunResult, TrainSettings } from '../../ml/finetune.js';
+import { resolveBackendName } from '../../ml/native.js';
 
 export const TASKS = ['classify', 'tokens', 'generate'] as const;
 export type TaskName = (typeof TASKS)[number];
@@ -59,10 +60,15 @@ export const MODEL_PARAMS: ParamSpec[] = [
   { name: 'virtual_tokens', type: { kind: 'count', min: 1 }, default: 20, doc: 'prompt / prefix: trainable virtual tokens' },
   { name: 'pooling', type: { kind: 'enum', values: ['auto', 'cls', 'mean', 'last'] }, default: 'auto', doc: "classify: the sequence's vector — cls (BERT's [CLS], as Transformers), mean (of the tokens), last (GPT-2's last token); auto: cls when the base brings a trained pooler, else mean (a masked-LM-only base never taught [CLS] to summarise). transformers pools cls (gpt2: last), so a mean-pooled task's peft / adapterhub / merged exports are not written (the notes say so): set pooling: cls to export it" },
   { name: 'dropout', type: { kind: 'percent' }, doc: "model dropout while training (default: the base config's)" },
-  { name: 'backend', type: { kind: 'enum', values: ['auto', 'wasm', 'cpu', 'tensorflow'] }, default: 'auto', doc: 'TensorFlow.js backend: auto takes tfjs-node(-gpu) when installed, else wasm' },
-  { name: 'workers', type: { kind: 'count', min: 1 }, default: 1, doc: 'threads computing gradients (data parallel, one wasm instance each): 2 on a 2-core machine is ~1.9× faster per step; with dropout the result depends on the count (not for frozen)' },
+  { name: 'backend', type: { kind: 'enum', values: ['auto', 'wasm', 'cpu', 'tensorflow'] }, default: 'auto', doc: 'TensorFlow.js backend: auto takes the native tensorflow backend when installed (`npm run native`), else wasm; the one it resolves to is part of the cache key' },
+  { name: 'workers', type: { kind: 'count', min: 1 }, default: 1, doc: 'threads computing gradients: on wasm, data parallel with one wasm instance each (2 on a 2-core machine is ~1.9× faster per step; with dropout the result depends on the count; not for frozen); on tensorflow, the size of its thread pool (set by the first training cell of a run)' },
   { name: 'checkpoint_every', type: { kind: 'count', min: 1 }, default: 50, doc: 'save a resumable checkpoint (in the cache) every N steps; an interrupted run resumes from it' },
 ];
+
+/** The training ops' cache-key environment: the backend `backend:` resolves to (`auto` → tensorflow once installed). */
+export function backendEnvironment(params: Params): string[] {
+  return [`backend ${resolveBackendName((params.backend as string | undefined) ?? 'auto')}`];
+}
 
 export function strategyOf(params: Params, strategy: Strategy, family: string): StrategySpec {
   switch (strategy) {
