@@ -20,7 +20,7 @@ import { didYouMean } from '../parser/suggest.js';
 import type { ParamSpec } from '../core/op.js';
 import { checkExpr, type ExprScope } from './expr.js';
 import { FUNCTIONS, type ExprIR } from '../core/expr.js';
-import { regexProblem } from '../core/regex.js';
+import { regexProblem } from '../parser/regex.js';
 
 export type RuleMatcher =
   | { k: 'regex'; col: string; source: string; flags: string }

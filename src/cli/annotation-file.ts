@@ -21,10 +21,8 @@ import { basename, dirname, join } from 'node:path';
 export const HEADER = ['item', 'annotator', 'label'] as const;
 
 /** One decision on one item: a label, or a skip (`label: null`). */
-export interface Decision {
-  item: string;
-  label: string | null;
-}
+export type { Decision } from '../ui/ink/Annotate.js';
+import type { Decision } from '../ui/ink/Annotate.js';
 
 /** A CSV record with where it lies in the text (`end` is past its line end). */
 interface CsvRecord {

@@ -4,7 +4,7 @@
  * expressions to this IR; ops and the runtime evaluate it.
  */
 import type { ColType } from './op.js';
-import { recipeRegex, type RecipeRegex } from './regex.js';
+import { recipeRegex, type RecipeRegex } from '../parser/regex.js';
 
 const isRecipeRegex = (v: unknown): v is RecipeRegex => typeof v === 'object' && v !== null && typeof (v as RecipeRegex).matches === 'function';
 
@@ -76,7 +76,7 @@ export function compileExpr(ir: ExprIR): Compiled {
     case 'lit':
       return () => ir.value;
     case 're': {
-      // linear time on user data (src/core/regex.ts)
+      // linear time on user data (src/parser/regex.ts)
       const re = recipeRegex(ir.source, ir.flags);
       return () => re;
     }

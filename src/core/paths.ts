@@ -1,11 +1,14 @@
 /**
  * Paths as recipes write them: relative to the recipe's folder, absolute, or `pkg:NAME/…` inside
  * an installed npm package; and which params of an op hold paths. Pure: nothing is read here but
- * the existence of a package folder.
+ * the existence of a package folder — and `matchFiles`, which lists what a path or glob names,
+ * each file decided by the permission policy (src/core/sandbox.ts) before anything reads it.
  */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { ParamSpec } from './op.js';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { globSync, isDynamicPattern } from 'tinyglobby';
+import { OpError, type ParamSpec, type SourceInput } from './op.js';
+import { allowPackage, guard } from './sandbox.js';
 
 /**
  * `pkg:NAME/rest` names files inside an installed npm package (a dataset shipped on the
@@ -47,4 +50,39 @@ export function pathsOf(spec: ParamSpec, value: unknown): { paths: string[]; acc
   if (t.kind !== 'path') return undefined;
   const values = Array.isArray(value) ? value : [value];
   return { paths: values.filter((v): v is string => typeof v === 'string'), access: t.access ?? 'read' };
+}
+
+/**
+ * The files a path, folder or glob names, sorted; each is decided by the permission policy on
+ * its real path, and only regular files are read (a FIFO or device would block the run).
+ */
+export function matchFiles(pattern: string, baseDir: string): SourceInput[] {
+  const { abs, pkg } = resolvePath(pattern, baseDir);
+  if (pkg) allowPackage(pkg.dir);
+  let paths: string[];
+  if (isDynamicPattern(pattern)) {
+    paths = pkg
+      ? globSync(relative(pkg.dir, abs).split('\\').join('/'), { cwd: pkg.dir, absolute: true, onlyFiles: true, dot: false })
+      : globSync(pattern, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false });
+  } else if (existsSync(abs) && statSync(abs).isDirectory()) {
+    paths = globSync('**/*', { cwd: abs, absolute: true, onlyFiles: true });
+  } else {
+    paths = existsSync(abs) ? [abs] : [];
+  }
+  // sorted by relative path, so the dataset does not depend on directory order
+  // labels become row ids: relative to the recipe, or to the package, never machine-specific
+  const labelOf = (p: string) => (pkg ? `${pkg.label}/${relative(pkg.dir, p)}` : relative(baseDir, p)).split('\\').join('/');
+  for (const p of paths) {
+    guard(p, 'read', labelOf(p));
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      continue; // a dangling link: the reader reports it
+    }
+    if (!st.isFile()) throw new OpError(`\`${labelOf(p)}\` is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : 'a device'}): ftr reads only regular files`);
+  }
+  return paths
+    .map((p) => ({ path: p, label: labelOf(p) }))
+    .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }

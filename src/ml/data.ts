@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tokenizer } from '@huggingface/tokenizers';
-import { buildHfTokenizer } from '../ops/tokenize/tokenizers.js';
+import { buildHfTokenizer } from '../core/tokenizers.js';
 import type { Batch } from './model.js';
 
 export interface Example {

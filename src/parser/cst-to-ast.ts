@@ -5,7 +5,7 @@
 import type { CstNode, IToken } from 'chevrotain';
 import type { Arg, BinaryOp, BlockEntry, Expr, Item, Pipeline, Span, Stage } from './ast.js';
 import { diag, type Diagnostic } from './diagnostics.js';
-import { regexProblem } from '../core/regex.js';
+import { regexProblem } from './regex.js';
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
 

@@ -9,8 +9,7 @@ import { canonicalJson } from './hash.js';
 import { paramsOrder, stepSeed } from './stages.js';
 import type { Store } from './store.js';
 import { FILE_CONCURRENCY, mapLimit } from './limit.js';
-import { pathsOf } from '../core/paths.js';
-import { matchFiles } from '../ops/sources/files.js';
+import { matchFiles, pathsOf } from '../core/paths.js';
 
 export interface LockCell {
   steps: { op: string; version: number; params: Record<string, unknown>; order?: Record<string, string[][]>; seed?: number }[];

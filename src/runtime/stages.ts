@@ -5,8 +5,7 @@
 import type { Graph, GraphCell, Step } from '../check/graph.js';
 import { deriveSeed } from './hash.js';
 import { manifestHash, type Manifest, type Store } from './store.js';
-import { matchFiles } from '../ops/sources/files.js';
-import { pathsOf } from '../core/paths.js';
+import { matchFiles, pathsOf } from '../core/paths.js';
 import { opFingerprint } from './fingerprint.js';
 import { FILE_CONCURRENCY, mapLimit } from './limit.js';
 

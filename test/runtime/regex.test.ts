@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recipeRegex, regexEngine, regexProblem } from '../../src/core/regex.js';
+import { recipeRegex, regexEngine, regexProblem } from '../../src/parser/regex.js';
 import { BIN, ftr, readJsonl, tempProject } from '../helpers.js';
 
 const EVIL = 'a'.repeat(40) + 'b';

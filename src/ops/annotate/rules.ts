@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { compileExpr, truthy } from '../../core/expr.js';
 import type { RuleCond, RuleExample, RuleIR, RuleMatcher } from '../../check/rules.js';
 import { resolvePath } from '../sources/files.js';
-import { recipeRegex } from '../../core/regex.js';
+import { recipeRegex } from '../../parser/regex.js';
 
 export interface Hit {
   start: number;
@@ -95,7 +95,7 @@ type Matcher = (row: Record<string, unknown>, spans?: Hit[]) => boolean;
 
 function compileMatcher(m: RuleMatcher, lexicons: Map<string, string[]>): Matcher {
   if (m.k === 'regex') {
-    // the recipe's own regex: linear time (src/core/regex.ts); term lists are escaped, built by ftr
+    // the recipe's own regex: linear time (src/parser/regex.ts); term lists are escaped, built by ftr
     const rx = recipeRegex(m.source, m.flags);
     return (row, spans) => {
       const text = str(row[m.col]);

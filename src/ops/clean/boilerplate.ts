@@ -2,7 +2,7 @@ import { defineOp, type RegexValue } from '../types.js';
 import { requireColumns } from '../common.js';
 import { table } from '../bias/metrics.js';
 import { textColumns } from './punctuation.js';
-import { recipeRegex } from '../../core/regex.js';
+import { recipeRegex } from '../../parser/regex.js';
 
 export const BUILTINS = ['signature', 'reply_header', 'sent_from', 'unsubscribe', 'disclaimer'] as const;
 export type Builtin = (typeof BUILTINS)[number];
@@ -169,7 +169,7 @@ export const boilerplate = defineOp({
       const o: BoilerplateOptions = {
         builtin: params.builtin as Builtin[],
         quoted: params.quoted as boolean,
-        // the recipe's patterns run on user data: linear time (src/core/regex.ts)
+        // the recipe's patterns run on user data: linear time (src/parser/regex.ts)
         patterns: pats.map((r) => recipeRegex(r.regex, r.flags.replace(/[gy]/g, ''))),
         patternNames: pats.map(regexName),
       };

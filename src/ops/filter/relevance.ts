@@ -5,7 +5,7 @@ import { requireColumns } from '../common.js';
 import { resolvePath } from '../sources/files.js';
 import { readLines } from '../sources/lines.js';
 import { compareDetail, fmt, isDataDerived, parseThreshold, quantile, resolveThreshold, showThreshold, table, THRESHOLD_HELP, ValueCollector, type ResolvedThreshold, type ThresholdSpec } from '../curate/thresholds.js';
-import { recipeRegex } from '../../core/regex.js';
+import { recipeRegex } from '../../parser/regex.js';
 
 /**
  * Domain relevance: keyword and regex rules, and a score of each row against domain terms or

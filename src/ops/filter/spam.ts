@@ -1,7 +1,7 @@
 import { defineOp, type Column, type RegexValue, type Row } from '../types.js';
 import { requireColumns } from '../common.js';
 import { fmt, table } from '../curate/thresholds.js';
-import { recipeRegex } from '../../core/regex.js';
+import { recipeRegex } from '../../parser/regex.js';
 
 /**
  * Spam patterns scored SpamAssassin-style: each rule that fires adds its weight once, and a row
@@ -164,7 +164,7 @@ export function spamRules(opts: { disable?: string[]; patterns?: RegexValue[]; p
   const off = new Set(opts.disable ?? []);
   const rules = SPAM_RULES.filter((r) => !off.has(r.name));
   for (const p of opts.patterns ?? []) {
-    // the recipe's pattern runs on user data: linear time (src/core/regex.ts)
+    // the recipe's pattern runs on user data: linear time (src/parser/regex.ts)
     const re = recipeRegex(p.regex, p.flags.replace(/[gy]/g, ''));
     const evidence = (text: string) => {
       const m = re.matches(text)[0];

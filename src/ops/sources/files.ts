@@ -6,43 +6,8 @@ import { dirname, relative } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { Params, SchemaContext, SourceInput } from '../types.js';
 
-export { packageDir, resolvePath, type ResolvedPath } from '../../core/paths.js';
-import { resolvePath } from '../../core/paths.js';
-
-/**
- * The files a path, folder or glob names, sorted; each is decided by the permission policy on
- * its real path, and only regular files are read (a FIFO or device would block the run).
- */
-export function matchFiles(pattern: string, baseDir: string): SourceInput[] {
-  const { abs, pkg } = resolvePath(pattern, baseDir);
-  if (pkg) allowPackage(pkg.dir);
-  let paths: string[];
-  if (isDynamicPattern(pattern)) {
-    paths = pkg
-      ? globSync(relative(pkg.dir, abs).split('\\').join('/'), { cwd: pkg.dir, absolute: true, onlyFiles: true, dot: false })
-      : globSync(pattern, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false });
-  } else if (existsSync(abs) && statSync(abs).isDirectory()) {
-    paths = globSync('**/*', { cwd: abs, absolute: true, onlyFiles: true });
-  } else {
-    paths = existsSync(abs) ? [abs] : [];
-  }
-  // sorted by relative path, so the dataset does not depend on directory order
-  // labels become row ids: relative to the recipe, or to the package, never machine-specific
-  const labelOf = (p: string) => (pkg ? `${pkg.label}/${relative(pkg.dir, p)}` : relative(baseDir, p)).split('\\').join('/');
-  for (const p of paths) {
-    guard(p, 'read', labelOf(p));
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      continue; // a dangling link: the reader reports it
-    }
-    if (!st.isFile()) throw new OpError(`\`${labelOf(p)}\` is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : 'a device'}): ftr reads only regular files`);
-  }
-  return paths
-    .map((p) => ({ path: p, label: labelOf(p) }))
-    .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-}
+export { matchFiles, packageDir, resolvePath, type ResolvedPath } from '../../core/paths.js';
+import { matchFiles, resolvePath } from '../../core/paths.js';
 
 /** Check-time: report a path that matches nothing, before any data is read. */
 export function checkFilesExist(ctx: SchemaContext, param = 'path'): SourceInput[] {

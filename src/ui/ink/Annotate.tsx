@@ -5,10 +5,13 @@
  */
 import React, { useEffect, useReducer, useRef } from 'react';
 import { Box, Text, useInput, useStdin, useStdout, type Key } from 'ink';
-import type { Decision } from '../../cli/annotation-file.js';
 import { formatCount } from '../format.js';
 
-export type { Decision } from '../../cli/annotation-file.js';
+/** One answer of the annotator: the label given to an item (null: none). */
+export interface Decision {
+  item: string;
+  label: string | null;
+}
 
 export interface AnnotateItem {
   /** the item id written to the annotation file */
