@@ -122,16 +122,29 @@ export function shortHash(sha256: string): string {
   return sha256.slice(0, 12);
 }
 
-/** Code points, not UTF-16 units, so an emoji counts once. (East-Asian wide chars still count once.) */
-function textLength(s: string): number {
-  return [...s].length;
+/**
+ * Code points, not UTF-16 units, so an emoji counts once. (East-Asian wide chars still count once.)
+ * Counting stops past `cap`: a preview never needs more, and a 50 MB value is not walked whole.
+ */
+function textLength(s: string, cap = Infinity): number {
+  let n = 0;
+  for (const _ of s) if (++n > cap) break;
+  return n;
 }
 
-/** Cut to `width` columns, ending in "…" when something was cut. */
+/** Cut to `width` columns, ending in "…" when something was cut. Reads only the first `width` + 1 code points. */
 export function truncate(s: string, width: number): string {
-  const chars = [...s];
-  if (chars.length <= width) return s;
-  return width <= 0 ? '' : chars.slice(0, width - 1).join('') + '…';
+  if (width <= 0) return '';
+  let count = 0;
+  let end = 0; // UTF-16 offset after `count` code points
+  let endBeforeLast = 0; // offset after `count - 1` code points
+  for (const ch of s) {
+    if (count === width) return s.slice(0, endBeforeLast) + '…';
+    endBeforeLast = end;
+    end += ch.length;
+    count++;
+  }
+  return s;
 }
 
 function padEnd(s: string, width: number): string {
@@ -168,7 +181,7 @@ export function formatPreview(rows: Row[], options: PreviewOptions): string[] {
 
   const table = shown.map((row) => columns.map((column) => cellText(row[column])));
   const widths = columns.map((column, i) =>
-    Math.min(MAX_COLUMN_WIDTH, Math.max(textLength(column), ...table.map((cells) => textLength(cells[i])))),
+    Math.min(MAX_COLUMN_WIDTH, Math.max(textLength(column, MAX_COLUMN_WIDTH), ...table.map((cells) => textLength(cells[i], MAX_COLUMN_WIDTH)))),
   );
   const available = options.width - (columns.length - 1) * COLUMN_GAP.length;
   // Take room from the widest column until the table fits: short columns (ids, labels) stay readable.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, deriveSeed, keyOf, prng } from '../../src/runtime/hash.js';
-import { Store } from '../../src/runtime/store.js';
+import { CorruptObjectError, Store } from '../../src/runtime/store.js';
 import { ShardWriter } from '../../src/runtime/shards.js';
 import { ftrSpawn, readJsonl, tempProject } from '../helpers.js';
 
@@ -46,6 +46,28 @@ describe('store', () => {
     for await (const r of s.readShard(refs[0])) rows.push(r);
     expect(rows).toEqual([{ i: 1 }, { i: 2 }]);
     expect(readdirSync(s.tmpDir)).toEqual([]);
+  });
+
+  it('rows longer than a read chunk are read whole (multi-byte chars cut at chunk edges), and still verified', async () => {
+    const s = store();
+    const w = new ShardWriter(s, 10);
+    // 3-byte and 4-byte UTF-8 chars: 64 KiB chunk edges fall inside them
+    const rows = [{ t: 'é€😀'.repeat(40_000) }, { t: 'small' }, { t: '' }, { t: 'x'.repeat(200_000) + '€' }];
+    for (const r of rows) await w.add(r);
+    const [ref] = await w.close();
+    expect(ref.bytes).toBeGreaterThan(4 * 65536);
+    const back = [];
+    for await (const r of s.readShard(ref)) back.push(r);
+    expect(back).toEqual(rows);
+    // damage inside the long first row: the read fails and the object is moved aside
+    const path = s.objectPath(ref.hash);
+    const bytes = readFileSync(path);
+    bytes[100_000] ^= 0x01;
+    writeFileSync(path, bytes);
+    await expect(async () => {
+      for await (const _ of s.readShard(ref)) void _;
+    }).rejects.toThrow(CorruptObjectError);
+    expect(existsSync(path)).toBe(false);
   });
 
   /** When `fileHash` last read the file (from the saved index): unchanged = not re-read. */
