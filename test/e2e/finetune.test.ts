@@ -226,7 +226,7 @@ export corpus | pretrain "m/base" tokenizer: "m/tok.json" hidden: 16 layers: 1 h
     expect(native.out).toMatch(/the `tensorflow` backend needs @tensorflow\/tfjs-node: `npm run native` builds it/);
     const bad = ftrProcess(['run', 'b.ftr', '--backend', 'gpu'], { cwd: dir });
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/--backend must be auto, wasm, cpu or tensorflow/);
+    expect(bad.err).toMatch(/--backend must be one of auto, wasm, cpu, tensorflow .*not `gpu`/);
   });
 
   it.skipIf(!NATIVE_INSTALLED)('auto trains on the native backend once installed: it retrains (the key names the backend), says so, and prints no CPU-feature banner', () => {

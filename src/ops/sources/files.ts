@@ -1,9 +1,8 @@
 /** Resolving a source's path or glob to files, at check time and at run time. */
 import { existsSync, statSync } from 'node:fs';
-import { allowPackage, guard } from '../../core/sandbox.js';
 import { OpError } from '../types.js';
 import { dirname, relative } from 'node:path';
-import { globSync, isDynamicPattern } from 'tinyglobby';
+import { isDynamicPattern } from 'tinyglobby';
 import type { Params, SchemaContext, SourceInput } from '../types.js';
 
 export { matchFiles, packageDir, resolvePath, type ResolvedPath } from '../../core/paths.js';

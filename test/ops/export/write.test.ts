@@ -125,7 +125,7 @@ export clean | write "out/data.parquet" parquet shuffle: false`);
       { id: 'n2', text: 'second ticket here', meta: { lang: 'fr', score: 2.5, extra: true }, turns: [], odd: 'x' },
       { id: 'n3', text: 'third ticket here', meta: null, turns: [{ role: 'assistant', content: 'ok', n: 3 }], odd: null },
     ];
-    const { dir, file } = project('export clean | write "out/n.parquet" parquet', rows);
+    const { dir, file } = project('export clean | write "out/n.parquet" parquet shuffle: false', rows);
     expect((await runJson(file)).code).toBe(0);
     const buf = readFileSync(join(dir, 'out', 'n.parquet'));
     const file_ = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
