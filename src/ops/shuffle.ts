@@ -6,24 +6,13 @@
  * the new ones in.
  */
 import type { Row, RowSet } from './types.js';
+import { hashString } from '../core/hash32.js';
 
 /** Rows held at once (about): a part of N rows is read ⌈N / SHUFFLE_WINDOW⌉ times. */
 export const SHUFFLE_WINDOW = 200_000;
 
 /** FNV-1a over UTF-16 code units, then murmur3's finalizer: 32 well-mixed bits. */
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const hash32 = (s: string): number => hashString(s, 0);
 
 /** The sort key of a row: from the seed and its id (or its index when it has no id). */
 export function shuffleKey(seed: number, row: Row, index: number): number {

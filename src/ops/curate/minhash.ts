@@ -9,6 +9,7 @@
  * statistically fine, about 10× faster than the 61-bit Mersenne family of datasketch, but the
  * signatures are not interchangeable with datatrove's or datasketch's.
  */
+import { fmix32, hashString } from '../../core/hash32.js';
 import { prng } from '../../runtime/hash.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -116,22 +117,7 @@ export function sortedUnique(h: Uint32Array): Uint32Array {
 // ---------------------------------------------------------------------------------------------
 // 32-bit hashing
 
-/** murmur3's finalizer: a bijection on 32 bits with full avalanche. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** FNV-1a over UTF-16 code units of s[from, to), seeded, then fmix32. */
-export function hashString(s: string, seed: number, from = 0, to = s.length): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h);
-}
+export { fmix32, hashString } from '../../core/hash32.js';
 
 /** One hash for n consecutive word hashes (order matters). */
 function combine(hashes: Uint32Array | number[], from: number, n: number, seed: number): number {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { defineOp, OpError, type Row, type RowSet } from '../types.js';
 import { requireColumns } from '../common.js';
+import { fmix32 } from '../../core/hash32.js';
 import { dedupeText, foldExact } from '../curate/dedupe.js';
 import { nearText } from '../curate/dedupe_near.js';
 import { wordsOf } from '../curate/minhash.js';
@@ -35,16 +36,7 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-/** murmur3's 32-bit finalizer: a bijection that mixes every bit. */
-function fmix(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const fmix = fmix32;
 
 const SEEDS = Array.from({ length: SIG }, (_, i) => fmix(Math.imul(i + 1, 0x9e3779b9)));
 
