@@ -2,6 +2,7 @@
  * Pass 4 of checking: cell names (unique, not an op's), what each cell reads, and the order
  * cells run in (dependencies first, declaration order otherwise; cycles reported).
  */
+import { CODES } from '../parser/codes.js';
 import type { Expr } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import type { OpDef } from '../core/op.js';
@@ -29,11 +30,11 @@ export function declareCells(decls: CellDecl[], registry: Map<string, OpDef>, di
     }
     const prev = byName.get(d.name);
     if (prev) {
-      diagnostics.push(diag('E0105', `cell \`${d.name}\` is defined twice`, d.item.nameSpan ?? d.item.span, { notes: [`first defined at ${prev.file}:${prev.item.span.start.line}`] }));
+      diagnostics.push(diag(CODES.DUPLICATE, `cell \`${d.name}\` is defined twice`, d.item.nameSpan ?? d.item.span, { notes: [`first defined at ${prev.file}:${prev.item.span.start.line}`] }));
       continue;
     }
     if (registry.has(d.name)) {
-      diagnostics.push(diag('E0105', `cell \`${d.name}\` has the name of an op`, d.item.nameSpan ?? d.item.span, { help: 'pick another name so `| ' + d.name + '` stays unambiguous' }));
+      diagnostics.push(diag(CODES.DUPLICATE, `cell \`${d.name}\` has the name of an op`, d.item.nameSpan ?? d.item.span, { help: 'pick another name so `| ' + d.name + '` stays unambiguous' }));
     }
     byName.set(d.name, d);
   }
@@ -71,7 +72,7 @@ export function declareCells(decls: CellDecl[], registry: Map<string, OpDef>, di
   const deps = new Map([...byName.values()].map((d) => [d.name, depsOf(d)]));
   const order = topoOrder([...byName.keys()], deps, (cycle) => {
     const d = byName.get(cycle[0])!;
-    diagnostics.push(diag('E0103', `cells depend on each other in a cycle: ${cycle.join(' → ')}`, d.item.nameSpan ?? d.item.span, { help: 'a cell can only read cells that do not read it back' }));
+    diagnostics.push(diag(CODES.CYCLE, `cells depend on each other in a cycle: ${cycle.join(' → ')}`, d.item.nameSpan ?? d.item.span, { help: 'a cell can only read cells that do not read it back' }));
   });
   return { byName, deps, order, prefixOf, refTarget };
 }

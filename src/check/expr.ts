@@ -2,6 +2,7 @@
  * Row expressions (`len(text) >= 20 and not missing(label)`): type-checked against a schema and
  * lowered to the IR of src/core/expr.ts, which ops compile and evaluate.
  */
+import { CODES } from '../parser/codes.js';
 import type { Expr, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
@@ -55,7 +56,7 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T; par
       if (scope.schema.open) return { ir: { k: 'col', name: e.name }, type: 'any' };
       const names = scope.schema.columns.map((c) => c.name);
       return err(
-        diag('E0201', `unknown column \`${e.name}\``, e.span, {
+        diag(CODES.UNKNOWN_COLUMN, `unknown column \`${e.name}\``, e.span, {
           label: `not a column of \`${scope.owner}\``,
           notes: [`columns of \`${scope.owner}\`: ${names.join(', ') || '(none)'}`],
           help: didYouMean(e.name, [...names, ...scope.constants.keys()]),
@@ -65,16 +66,16 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T; par
     case 'call': {
       const fn = FUNCTIONS[e.callee];
       if (!fn) {
-        return err(diag('E0202', `unknown function \`${e.callee}\``, e.calleeSpan, { notes: [`functions: ${Object.keys(FUNCTIONS).join(', ')}`], help: didYouMean(e.callee, Object.keys(FUNCTIONS)) }));
+        return err(diag(CODES.UNKNOWN_FUNCTION, `unknown function \`${e.callee}\``, e.calleeSpan, { notes: [`functions: ${Object.keys(FUNCTIONS).join(', ')}`], help: didYouMean(e.callee, Object.keys(FUNCTIONS)) }));
       }
       if (e.args.length !== fn.args.length) {
-        return err(diag('E0207', `\`${e.callee}\` takes ${fn.args.length} argument${fn.args.length === 1 ? '' : 's'}, got ${e.args.length}`, e.span));
+        return err(diag(CODES.ARITY, `\`${e.callee}\` takes ${fn.args.length} argument${fn.args.length === 1 ? '' : 's'}, got ${e.args.length}`, e.span));
       }
       const args = e.args.map((a, i) => {
         const r = checkExpr(a.value, scope);
         if (!accepts(fn.args[i], r.type)) {
           const help = fn.args[i].includes('string') && r.type === 'number' ? `make it a string first: \`${e.callee}(str(…))\`` : undefined;
-          scope.diagnostics.push(diag('E0204', `argument ${i + 1} of \`${e.callee}\` must be ${fn.args[i].join(' or ')}, found ${r.type}`, a.span, { notes: paramSite(scope, r), help }));
+          scope.diagnostics.push(diag(CODES.TYPE, `argument ${i + 1} of \`${e.callee}\` must be ${fn.args[i].join(' or ')}, found ${r.type}`, a.span, { notes: paramSite(scope, r), help }));
         }
         return r.ir;
       });
@@ -82,7 +83,7 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T; par
     }
     case 'unary': {
       const r = checkExpr(e.operand, scope);
-      if (e.op === '-' && !accepts(['number'], r.type)) scope.diagnostics.push(diag('E0204', `\`-\` needs a number, found ${r.type}`, e.span));
+      if (e.op === '-' && !accepts(['number'], r.type)) scope.diagnostics.push(diag(CODES.TYPE, `\`-\` needs a number, found ${r.type}`, e.span));
       return { ir: { k: 'un', op: e.op, e: r.ir }, type: e.op === 'not' ? 'bool' : 'number' };
     }
     case 'binary': {
@@ -95,7 +96,7 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T; par
           return { ir, type: 'bool' };
         case '~':
           if (r.type !== 'regex' && r.type !== 'string' && r.type !== 'any') {
-            scope.diagnostics.push(diag('E0204', '`~` needs a regex on its right, like /refund/i', e.right.span));
+            scope.diagnostics.push(diag(CODES.TYPE, '`~` needs a regex on its right, like /refund/i', e.right.span));
           }
           return { ir, type: 'bool' };
         case 'in':
@@ -107,7 +108,7 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T; par
           let orderable = true;
           for (const [side, t] of [[e.left, l], [e.right, r]] as const) {
             if (!accepts(['number', 'string'], t.type)) {
-              scope.diagnostics.push(diag('E0204', `cannot order ${t.type} values`, side.span, { notes: paramSite(scope, t) }));
+              scope.diagnostics.push(diag(CODES.TYPE, `cannot order ${t.type} values`, side.span, { notes: paramSite(scope, t) }));
               orderable = false;
             }
           }
@@ -124,20 +125,20 @@ export function checkExpr(e: Expr, scope: ExprScope): { ir: ExprIR; type: T; par
         case '*':
         case '/':
           for (const [side, t] of [[e.left, l.type], [e.right, r.type]] as const) {
-            if (!accepts(['number'], t)) scope.diagnostics.push(diag('E0204', `\`${e.op}\` needs numbers, found ${t}`, side.span));
+            if (!accepts(['number'], t)) scope.diagnostics.push(diag(CODES.TYPE, `\`${e.op}\` needs numbers, found ${t}`, side.span));
           }
           return { ir, type: 'number' };
         case '->':
-          return err(diag('E0205', '`->` is only allowed in rule blocks', e.span));
+          return err(diag(CODES.ARROW, '`->` is only allowed in rule blocks', e.span));
       }
       return { ir, type: 'any' };
     }
     case 'field':
-      return err(diag('E0206', `a field path (\`${e.raw}\`) reads raw input records; in an expression use a column name`, e.span, { help: `use \`${String(e.path[0])}\`` }));
+      return err(diag(CODES.NOT_AN_EXPRESSION, `a field path (\`${e.raw}\`) reads raw input records; in an expression use a column name`, e.span, { help: `use \`${String(e.path[0])}\`` }));
     case 'member':
-      return err(diag('E0206', 'member access is not allowed in a row expression', e.span));
+      return err(diag(CODES.NOT_AN_EXPRESSION, 'member access is not allowed in a row expression', e.span));
     case 'block':
-      return err(diag('E0206', 'a block is not allowed in a row expression', e.span));
+      return err(diag(CODES.NOT_AN_EXPRESSION, 'a block is not allowed in a row expression', e.span));
     case 'error':
       return { ir: { k: 'lit', value: null }, type: 'any' };
   }
@@ -163,7 +164,7 @@ function mismatch(e: Extract<Expr, { kind: 'binary' }>, l: Typed, r: Typed, scop
   const numberSide = l.type === 'number' ? r : r.type === 'number' ? l : undefined;
   const help = numberSide?.param && numberSide.type === 'string' ? `declare \`${numberSide.param}\` as a number: \`param ${numberSide.param} = 10\`` : l.type === 'number' || r.type === 'number' ? 'convert one side: `num(x)` or `str(x)`' : undefined;
   scope.diagnostics.push(
-    diag('E0204', `\`${e.op}\` compares a ${l.type} with a ${r.type}`, e.span, {
+    diag(CODES.TYPE, `\`${e.op}\` compares a ${l.type} with a ${r.type}`, e.span, {
       label: e.op === '==' ? 'never true' : e.op === '!=' ? 'always true' : 'compared as text, not as numbers',
       notes: notes.length ? notes : undefined,
       help,

@@ -2,6 +2,7 @@
  * Pass 6 of checking: cells that read a file another cell writes (a tokenizer, a pre-trained
  * model) run after it, and a source may read a file that does not exist before the run.
  */
+import { CODES } from '../parser/codes.js';
 import { sep } from 'node:path';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import type { OpDef } from '../core/op.js';
@@ -39,7 +40,7 @@ export function orderByFileFlow(cells: Map<string, GraphCell>, table: CellTable,
         return via ? `${n} reads ${via}` : undefined;
       })
       .filter(Boolean);
-    diagnostics.push(diag('E0103', `cells depend on each other in a cycle: ${cycle.join(' → ')}`, d.item.nameSpan ?? d.item.span, { notes: why as string[], help: 'a cell can only read files that cells it does not feed write' }));
+    diagnostics.push(diag(CODES.CYCLE, `cells depend on each other in a cycle: ${cycle.join(' → ')}`, d.item.nameSpan ?? d.item.span, { notes: why as string[], help: 'a cell can only read files that cells it does not feed write' }));
   });
 }
 

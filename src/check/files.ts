@@ -2,6 +2,7 @@
  * Pass 1 of checking: the recipe file and every file it `use`s, parsed, with the cells and params
  * they declare. A `use`d file's cells are named with its alias as a prefix (`lib.clean`).
  */
+import { CODES } from '../parser/codes.js';
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Item, RecipeFile, Span } from '../parser/ast.js';
@@ -40,21 +41,21 @@ export function loadRecipeFiles(file: string, readFile: (path: string) => string
   const loaded = new Set<string>();
   const load = (abs: string, prefix: string, from?: Span): void => {
     if (loading.includes(abs)) {
-      diagnostics.push(diag('E0302', `\`use\` cycle: ${[...loading.slice(loading.indexOf(abs)), abs].map(display).join(' → ')}`, from!));
+      diagnostics.push(diag(CODES.USE_CYCLE, `\`use\` cycle: ${[...loading.slice(loading.indexOf(abs)), abs].map(display).join(' → ')}`, from!));
       return;
     }
     if (loaded.has(abs + '|' + prefix)) return;
     // a `use`d file outside the recipe's folder is decided before it is read
     const denied = from && grants ? accessProblem(abs, 'read', { root: realPath(dirname(file)), grants, packages: new Set() }) : undefined;
     if (denied !== undefined) {
-      diagnostics.push(diag('E0401', `\`use\` would read \`${display(abs)}\`, outside the recipe's folder`, from!, { notes: [`resolves to ${denied}`], help: `if you trust this recipe, run with --allow-read=${relative(process.cwd(), denied) || '.'} (or --allow-read for any path)` }));
+      diagnostics.push(diag(CODES.READ_DENIED, `\`use\` would read \`${display(abs)}\`, outside the recipe's folder`, from!, { notes: [`resolves to ${denied}`], help: `if you trust this recipe, run with --allow-read=${relative(process.cwd(), denied) || '.'} (or --allow-read for any path)` }));
       return;
     }
     let text: string;
     try {
       text = readFile(abs);
     } catch (e) {
-      if (from) diagnostics.push(diag('E0301', `cannot read \`${display(abs)}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, from));
+      if (from) diagnostics.push(diag(CODES.USE_NOT_FOUND, `cannot read \`${display(abs)}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, from));
       else throw e;
       return;
     }
@@ -69,7 +70,7 @@ export function loadRecipeFiles(file: string, readFile: (path: string) => string
       if (item.kind === 'use') {
         const target = resolve(dirname(abs), item.path);
         if (!existsSync(target) && !inMemory) {
-          diagnostics.push(diag('E0301', `cannot find \`${item.path}\``, item.pathSpan, { notes: [`looked for ${display(target)}`] }));
+          diagnostics.push(diag(CODES.USE_NOT_FOUND, `cannot find \`${item.path}\``, item.pathSpan, { notes: [`looked for ${display(target)}`] }));
           continue;
         }
         load(target, item.alias ? `${prefix}${item.alias}.` : prefix, item.pathSpan);

@@ -2,6 +2,7 @@
  * Binding a call's arguments to an op's declared params, and checking each value against its
  * type. Output values are plain JSON (they enter cache keys); errors become diagnostics.
  */
+import { CODES } from '../parser/codes.js';
 import type { Arg, Expr, Span, Stage } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
@@ -51,7 +52,7 @@ export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
   const set = (spec: ParamSpec, arg: Arg) => {
     const prev = raw.get(spec);
     if (prev && !spec.variadic) {
-      ctx.diagnostics.push(diag('E0112', `param \`${spec.name}\` is given twice`, arg.span, { notes: [`first given at ${prev[0].span.start.line}:${prev[0].span.start.col}`] }));
+      ctx.diagnostics.push(diag(CODES.GIVEN_TWICE, `param \`${spec.name}\` is given twice`, arg.span, { notes: [`first given at ${prev[0].span.start.line}:${prev[0].span.start.col}`] }));
       return;
     }
     raw.set(spec, [...(prev ?? []), arg]);
@@ -69,14 +70,14 @@ export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
   for (let arg of args) {
     // `CONDITION -> LABEL` parses in any argument, but labels only a rule clause inside a rules block
     if (arg.value.kind === 'binary' && arg.value.op === '->') {
-      ctx.diagnostics.push(diag('E0205', '`->` is only allowed in rule blocks', arg.value.span, { help: 'label a condition in a rule clause: `annotate { rule NAME: CONDITION -> "label" }`' }));
+      ctx.diagnostics.push(diag(CODES.ARROW, '`->` is only allowed in rule blocks', arg.value.span, { help: 'label a condition in a rule clause: `annotate { rule NAME: CONDITION -> "label" }`' }));
       arg = { ...arg, value: { kind: 'error', span: arg.value.span } };
     }
     if (arg.name !== undefined) {
       const spec = specs.find((s) => s.name === arg.name);
       if (!spec) {
         ctx.diagnostics.push(
-          diag('E0106', `\`${op.name}\` has no param \`${arg.name}\``, arg.nameSpan ?? arg.span, {
+          diag(CODES.UNKNOWN_PARAM, `\`${op.name}\` has no param \`${arg.name}\``, arg.nameSpan ?? arg.span, {
             notes: [`params of \`${op.name}\`: ${specs.map((s) => s.name).join(', ') || '(none)'}`],
             help: didYouMean(arg.name, specs.map((s) => s.name)),
           }),
@@ -91,7 +92,7 @@ export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
       const positional = specs.filter((s) => s.positional).map((s) => s.name);
       const word = arg.value.kind === 'name' ? arg.value.name : undefined;
       ctx.diagnostics.push(
-        diag('E0111', `too many arguments for \`${op.name}\``, arg.span, {
+        diag(CODES.TOO_MANY_ARGS, `too many arguments for \`${op.name}\``, arg.span, {
           label: 'no param left to take this value',
           notes: [positional.length ? `\`${op.name}\` takes ${positional.join(', ')} by position; name the others (\`name: value\`)` : `\`${op.name}\` takes no positional arguments`],
           help: word ? didYouMean(word, [...specs.map((s) => s.name), ...enumValues(specs)]) : undefined,
@@ -107,7 +108,7 @@ export function bindArgs(op: OpDef, stage: Stage, outer: BindContext): Bound {
     if (!args) {
       if (spec.required) {
         ctx.diagnostics.push(
-          diag('E0110', `\`${op.name}\` needs \`${spec.name}\``, stage.nameSpan, {
+          diag(CODES.MISSING_PARAM, `\`${op.name}\` needs \`${spec.name}\``, stage.nameSpan, {
             notes: [`${spec.name}: ${describeType(spec.type)} — ${spec.doc}`],
             help: spec.positional ? `write \`${op.name} <${spec.name}>\`` : `write \`${op.name} ${spec.name}: …\``,
           }),
@@ -221,7 +222,7 @@ function constant(e: Expr, ctx: BindContext): { value: unknown } | undefined {
 
 function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: string, out: Bound): unknown {
   const fail = (message: string, extra: Partial<Diagnostic> = {}) => {
-    ctx.diagnostics.push(diag('E0107', message, e.span, { label: `expected ${describeType(t)}`, notes: [`${spec.name}: ${spec.doc}`], ...extra }));
+    ctx.diagnostics.push(diag(CODES.BAD_VALUE, message, e.span, { label: `expected ${describeType(t)}`, notes: [`${spec.name}: ${spec.doc}`], ...extra }));
     return undefined;
   };
   if (e.kind === 'error') {
@@ -277,7 +278,7 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
       const scope: ExprScope = { schema: ctx.input ?? { columns: [] }, constants: ctx.constants, constantSpans: ctx.constantSpans, diagnostics: ctx.diagnostics, owner: ctx.inputOwner };
       const { ir, type } = checkExpr(e, scope);
       if (t.returns === 'bool' && !['bool', 'any', 'null'].includes(type)) {
-        ctx.diagnostics.push(diag('E0204', `\`${spec.name}\` must be a condition (true/false), but this is a ${type}`, e.span, { help: 'compare it: `len(text) > 20`, `label == "spam"`, `missing(text)`' }));
+        ctx.diagnostics.push(diag(CODES.TYPE, `\`${spec.name}\` must be a condition (true/false), but this is a ${type}`, e.span, { help: 'compare it: `len(text) > 20`, `label == "spam"`, `missing(text)`' }));
       }
       return ir;
     }
@@ -289,11 +290,11 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
       const exprs = new Map<string, ExprIR>();
       for (const entry of e.entries) {
         if (entry.kind !== 'setting') {
-          ctx.diagnostics.push(diag('E0107', 'an entry is `column: expression`', entry.span));
+          ctx.diagnostics.push(diag(CODES.BAD_VALUE, 'an entry is `column: expression`', entry.span));
           continue;
         }
         if (exprs.has(entry.name)) {
-          ctx.diagnostics.push(diag('E0112', `\`${entry.name}\` is given twice`, entry.nameSpan));
+          ctx.diagnostics.push(diag(CODES.GIVEN_TWICE, `\`${entry.name}\` is given twice`, entry.nameSpan));
           continue;
         }
         const { ir, type } = checkExpr(entry.value, { schema: { ...base, columns }, constants: ctx.constants, constantSpans: ctx.constantSpans, diagnostics: ctx.diagnostics, owner: ctx.inputOwner });
@@ -327,14 +328,14 @@ function coerce(t: ParamType, e: Expr, ctx: BindContext, spec: ParamSpec, key: s
       const mapping: Record<string, (string | number)[]> = {};
       for (const entry of e.entries) {
         if (entry.kind !== 'setting') {
-          ctx.diagnostics.push(diag('E0107', 'a mapping entry is `column: .field.path`', entry.span));
+          ctx.diagnostics.push(diag(CODES.BAD_VALUE, 'a mapping entry is `column: .field.path`', entry.span));
           continue;
         }
         const v = entry.value;
         if (v.kind === 'field') mapping[entry.name] = v.path;
         else if (v.kind === 'name') mapping[entry.name] = [v.name];
         else if (v.kind === 'string') mapping[entry.name] = [v.value];
-        else ctx.diagnostics.push(diag('E0107', `a mapping value is a field path like .body.text, found ${exprWhat(v)}`, v.span));
+        else ctx.diagnostics.push(diag(CODES.BAD_VALUE, `a mapping value is a field path like .body.text, found ${exprWhat(v)}`, v.span));
       }
       return mapping;
     }
@@ -370,7 +371,7 @@ function coerceValue(t: ParamType, v: unknown, e: Expr, spec: ParamSpec, ctx: Bi
     : t.kind === 'regex' ? typeof v === 'object' && v !== null && 'regex' in v
     : true;
   if (!ok) {
-    ctx.diagnostics.push(diag('E0107', `param \`${(e as { name: string }).name}\` holds ${JSON.stringify(v)}, but \`${spec.name}\` must be ${describeType(t)}`, e.span));
+    ctx.diagnostics.push(diag(CODES.BAD_VALUE, `param \`${(e as { name: string }).name}\` holds ${JSON.stringify(v)}, but \`${spec.name}\` must be ${describeType(t)}`, e.span));
     return undefined;
   }
   return typeof v === 'number' ? checkRange(t, v, e, spec, ctx) : v;
@@ -388,7 +389,7 @@ function numberOf(e: Expr): { value: number; unit?: string; raw: string } | unde
 
 function checkRange(t: ParamType, value: number, e: Expr, spec: ParamSpec, ctx: BindContext): number | undefined {
   const bad = (why: string) => {
-    ctx.diagnostics.push(diag('E0108', `\`${spec.name}\` ${why}`, e.span, { notes: [`${spec.name}: ${describeType(t)} — ${spec.doc}`] }));
+    ctx.diagnostics.push(diag(CODES.OUT_OF_RANGE, `\`${spec.name}\` ${why}`, e.span, { notes: [`${spec.name}: ${describeType(t)} — ${spec.doc}`] }));
     return undefined;
   };
   if (t.kind === 'percent') {
@@ -407,7 +408,7 @@ function checkRange(t: ParamType, value: number, e: Expr, spec: ParamSpec, ctx: 
 function checkColumn(e: Expr, ctx: BindContext, spec: ParamSpec): string | undefined {
   const name = e.kind === 'name' ? e.name : e.kind === 'string' ? e.value : undefined;
   if (name === undefined) {
-    ctx.diagnostics.push(diag('E0107', `\`${spec.name}\` must be a column name, found ${exprWhat(e)}`, e.span));
+    ctx.diagnostics.push(diag(CODES.BAD_VALUE, `\`${spec.name}\` must be a column name, found ${exprWhat(e)}`, e.span));
     return undefined;
   }
   const cols = ctx.input?.columns.map((c) => c.name) ?? [];
@@ -415,7 +416,7 @@ function checkColumn(e: Expr, ctx: BindContext, spec: ParamSpec): string | undef
     // `normalize nfkq`: a near miss of an option word is likelier than of a column
     const hint = e.kind === 'name' ? didYouMean(name, ctx.hints ?? []) : undefined;
     ctx.diagnostics.push(
-      diag('E0201', `unknown column \`${name}\``, e.span, {
+      diag(CODES.UNKNOWN_COLUMN, `unknown column \`${name}\``, e.span, {
         label: `not a column of \`${ctx.inputOwner}\``,
         notes: [`columns of \`${ctx.inputOwner}\`: ${cols.join(', ') || '(none)'}`],
         help: didYouMean(name, cols) ?? hint,
@@ -431,17 +432,17 @@ function checkRatios(t: Extract<ParamType, { kind: 'ratios' }>, e: Expr, spec: P
   if (e.kind === 'block') {
     for (const entry of e.entries) {
       if (entry.kind === 'setting') entries.push([entry.name, entry.value]);
-      else ctx.diagnostics.push(diag('E0107', 'a ratio entry is `name: 80%`', entry.span));
+      else ctx.diagnostics.push(diag(CODES.BAD_VALUE, 'a ratio entry is `name: 80%`', entry.span));
     }
   } else if (e.kind === 'list') {
     const names = t.names ?? [];
     if (e.items.length > names.length) {
-      ctx.diagnostics.push(diag('E0107', `at most ${names.length} unnamed percentages (${names.join(', ')}); name them with { name: 10% }`, e.span));
+      ctx.diagnostics.push(diag(CODES.BAD_VALUE, `at most ${names.length} unnamed percentages (${names.join(', ')}); name them with { name: 10% }`, e.span));
       return undefined;
     }
     e.items.forEach((item, i) => entries.push([names[i], item]));
   } else {
-    ctx.diagnostics.push(diag('E0107', `\`${spec.name}\` must be percentages like { train: 80%, val: 10%, test: 10% }`, e.span));
+    ctx.diagnostics.push(diag(CODES.BAD_VALUE, `\`${spec.name}\` must be percentages like { train: 80%, val: 10%, test: 10% }`, e.span));
     return undefined;
   }
   const ratios: Record<string, number> = {};
@@ -455,13 +456,13 @@ function checkRatios(t: Extract<ParamType, { kind: 'ratios' }>, e: Expr, spec: P
     }
     const n = numberOf(v);
     if (!n || (n.unit && n.unit !== '%')) {
-      ctx.diagnostics.push(diag('E0107', `\`${name}\` must be a percentage like 10%, found ${exprWhat(v)}`, v.span));
+      ctx.diagnostics.push(diag(CODES.BAD_VALUE, `\`${name}\` must be a percentage like 10%, found ${exprWhat(v)}`, v.span));
       ok = false;
       continue;
     }
     const frac = n.unit ? n.value / 100 : n.value;
     if (frac < 0 || frac > 1) {
-      ctx.diagnostics.push(diag('E0108', `\`${name}\` must be between 0% and 100%`, v.span));
+      ctx.diagnostics.push(diag(CODES.OUT_OF_RANGE, `\`${name}\` must be between 0% and 100%`, v.span));
       ok = false;
     }
     ratios[name] = frac;
@@ -471,7 +472,7 @@ function checkRatios(t: Extract<ParamType, { kind: 'ratios' }>, e: Expr, spec: P
   if (Math.abs(sum - 1) > 1e-9) {
     const shown = entries.map(([, v]) => (v.kind === 'unit' ? v.raw : (v as { raw?: string }).raw ?? '?')).join(' + ');
     ctx.diagnostics.push(
-      diag('E0104', `${ctx.op ? `\`${ctx.op}\` ` : ''}percentages add up to ${fmtPct(sum)}`, e.span, {
+      diag(CODES.RATIOS_SUM, `${ctx.op ? `\`${ctx.op}\` ` : ''}percentages add up to ${fmtPct(sum)}`, e.span, {
         label: `${shown} = ${fmtPct(sum)}`,
         help: 'make them add up to 100%',
       }),

@@ -5,6 +5,7 @@
  * the step's schema is computed (sources sample files then), so a denied access never happens;
  * decisions are on real paths (src/core/sandbox.ts), so a symlink does not lead out.
  */
+import { CODES } from '../parser/codes.js';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
@@ -71,7 +72,7 @@ export function pathDiagnostics(step: StepAccess, root: string, grants: Grants):
     const span = step.paramSpans[spec.name] ?? step.span;
     const deny = (value: string, abs: string, real: string, why?: string) =>
       out.push(
-        diag('E0401', `\`${step.cell}\` would ${access} \`${value}\`, outside the recipe's folder`, span, {
+        diag(CODES.READ_DENIED, `\`${step.cell}\` would ${access} \`${value}\`, outside the recipe's folder`, span, {
           label: `${access === 'read' ? 'reading' : 'writing'} here is not allowed by default`,
           notes: [...(why ? [why] : []), `resolves to ${real}`, `the recipe's folder is ${policy.root}`],
           help: `if you trust this recipe, run with ${flag}=${relative(process.cwd(), real === abs ? abs : real) || '.'} (or ${flag} for any path)`,
@@ -81,7 +82,7 @@ export function pathDiagnostics(step: StepAccess, root: string, grants: Grants):
       const { abs, pkg } = resolvePath(value, step.baseDir);
       if (pkg && climbs(value)) {
         out.push(
-          diag('E0401', `\`${step.cell}\` would ${access} \`${value}\`: a \`pkg:\` path cannot contain \`..\``, span, {
+          diag(CODES.READ_DENIED, `\`${step.cell}\` would ${access} \`${value}\`: a \`pkg:\` path cannot contain \`..\``, span, {
             label: '`..` climbs out of the package',
             help: `name a file inside the package; to read a file elsewhere, give its path and run with ${flag}=PATH`,
           }),
@@ -90,7 +91,7 @@ export function pathDiagnostics(step: StepAccess, root: string, grants: Grants):
       }
       if (isDynamicPattern(value) && climbs(value.slice(value.search(/[*?{[]/)))) {
         out.push(
-          diag('E0401', `\`${step.cell}\` would ${access} \`${value}\`: \`..\` after a wildcard can reach any folder`, span, {
+          diag(CODES.READ_DENIED, `\`${step.cell}\` would ${access} \`${value}\`: \`..\` after a wildcard can reach any folder`, span, {
             label: '`..` after a wildcard',
             help: `write the folder before the wildcard (\`../data/*.jsonl\`) and run with ${flag}=FOLDER if it is outside the recipe's folder`,
           }),
@@ -151,7 +152,7 @@ export function otherDiagnostics(step: StepAccess, grants: Grants): Diagnostic[]
     if (netAllowed(`http://${host}`, grants.net) || (grants.net !== '*' && grants.net.includes(host.toLowerCase()))) continue;
     const name = host.replace(/:\d+$/, '');
     out.push(
-      diag('E0402', `\`${step.cell}\` would connect to ${host}`, step.span, {
+      diag(CODES.NET_DENIED, `\`${step.cell}\` would connect to ${host}`, step.span, {
         label: `\`${step.op.name}\` uses the network`,
         help: `if you trust this recipe, run with --allow-net=${name} (or --allow-net for any host)`,
       }),
@@ -159,7 +160,7 @@ export function otherDiagnostics(step: StepAccess, grants: Grants): Diagnostic[]
   }
   if (needs.run && !grants.run) {
     out.push(
-      diag('E0403', `\`${step.cell}\` would run a program or user code`, step.span, {
+      diag(CODES.RUN_DENIED, `\`${step.cell}\` would run a program or user code`, step.span, {
         label: `\`${step.op.name}\` runs code outside ftr`,
         help: 'if you trust this recipe, run with --allow-run',
       }),

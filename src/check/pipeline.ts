@@ -3,6 +3,7 @@
  * and checked, the schema (columns, types, parts) flowed through. After an error it goes on with
  * what it knows (an open schema) so independent mistakes further down are reported too.
  */
+import { CODES } from '../parser/codes.js';
 import type { Expr, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
@@ -48,7 +49,7 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
   const resolveDataset = (e: Expr): DatasetRef | undefined => {
     const n = dottedName(e);
     if (!n) {
-      diagnostics.push(diag('E0107', 'expected a cell name', e.span));
+      diagnostics.push(diag(CODES.BAD_VALUE, 'expected a cell name', e.span));
       return undefined;
     }
     return resolveRef(n, e.span, prefix, env);
@@ -76,22 +77,22 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
       const first = stage.args[0];
       const next = index === 0 && !first?.name && first?.value.kind === 'name' && registry.has(first.value.name) && refTarget(stage.name, prefix) ? first.value.name : undefined;
       const help = next ? `did you mean \`${stage.name} | ${next}\`?` : didYouMean(stage.name, names);
-      diagnostics.push(diag('E0101', `unknown op \`${stage.name}\``, stage.nameSpan, { help, notes: ['`ftr ops` lists every op'] }));
+      diagnostics.push(diag(CODES.UNKNOWN_OP, `unknown op \`${stage.name}\``, stage.nameSpan, { help, notes: ['`ftr ops` lists every op'] }));
       schema = unknownAfter(schema);
       return;
     }
     if (op.kind === 'source' && index > 0) {
-      diagnostics.push(diag('E0113', `\`${op.name}\` is a source: it starts a pipeline, it cannot follow \`|\``, stage.nameSpan, { help: `make it its own cell: \`source x = ${op.name} …\`` }));
+      diagnostics.push(diag(CODES.MISPLACED_OP, `\`${op.name}\` is a source: it starts a pipeline, it cannot follow \`|\``, stage.nameSpan, { help: `make it its own cell: \`source x = ${op.name} …\`` }));
       schema = unknownAfter(schema);
       return;
     }
     if (op.kind !== 'source' && index === 0 && !op.params.some((p) => p.type.kind === 'dataset' || (p.type.kind === 'list' && p.type.of.kind === 'dataset'))) {
-      diagnostics.push(diag('E0113', `\`${op.name}\` needs an input`, stage.nameSpan, { help: `start the pipeline with a cell: \`cell ${item.name} = <cell> | ${op.name} …\`` }));
+      diagnostics.push(diag(CODES.MISPLACED_OP, `\`${op.name}\` needs an input`, stage.nameSpan, { help: `start the pipeline with a cell: \`cell ${item.name} = <cell> | ${op.name} …\`` }));
       schema = unknownAfter(schema);
       return;
     }
     if (steps.length && steps[steps.length - 1].op.kind === 'sink') {
-      diagnostics.push(diag('E0113', `nothing can follow the sink \`${steps[steps.length - 1].op.name}\``, stage.nameSpan));
+      diagnostics.push(diag(CODES.MISPLACED_OP, `nothing can follow the sink \`${steps[steps.length - 1].op.name}\``, stage.nameSpan));
       return;
     }
     const bound = bindArgs(op, stage, { input: schema, inputOwner: owner, constants, constantSpans: paramSpans, resolveDataset, diagnostics });
@@ -125,7 +126,7 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
     } catch (e) {
       // a file a glob or folder expands to that leads out (the policy of src/core/sandbox.ts)
       if (!(e instanceof PermissionError)) throw e;
-      diagnostics.push(diag('E0401', e.message, stage.span, { help: `if you trust this recipe, run with ${e.flag}` }));
+      diagnostics.push(diag(CODES.READ_DENIED, e.message, stage.span, { help: `if you trust this recipe, run with ${e.flag}` }));
       schema = unknownAfter(schema);
       return;
     }
@@ -140,11 +141,11 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
         return cell === d.name ? undefined : cell;
       },
       error: (param, message, extra) => {
-        const code = message.startsWith('unknown column') ? 'E0201' : param ? 'E0116' : 'E0114';
+        const code = message.startsWith('unknown column') ? CODES.UNKNOWN_COLUMN : param ? CODES.PARAM_CHECK : CODES.OP_CHECK;
         diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
       },
       warn: (param, message, extra) => {
-        diagnostics.push(diag('W0101', message, (param && bound.spans[param]) || stage.span, { ...extra, severity: 'warning' }));
+        diagnostics.push(diag(CODES.MISSING_FIELD, message, (param && bound.spans[param]) || stage.span, { ...extra, severity: 'warning' }));
       },
     });
     }
@@ -153,7 +154,7 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
     if (schema?.parts && (mode === 'refuse' || (out.parts && out.parts !== schema.parts))) {
       const what = input && index === 1 ? `\`${input.cell}\`, which has` : 'data that already has';
       diagnostics.push(
-        diag('E0115', `\`${op.name}\` cannot run on ${what} parts (${schema.parts.join(', ')})`, stage.nameSpan, {
+        diag(CODES.PARTS, `\`${op.name}\` cannot run on ${what} parts (${schema.parts.join(', ')})`, stage.nameSpan, {
           help: mode === 'refuse' ? partsHelp : `split once per pipeline; ${partsHelp}`,
           notes: mode === 'refuse' ? [`\`${op.name}\` works on one dataset, not on the parts of a split`] : undefined,
         }),
@@ -161,7 +162,7 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
     }
     if (mode === 'train' && schema?.parts) checkApplyTo(bound.params.apply_to, schema.parts, bound.spans.apply_to ?? stage.span, diagnostics);
     else if (mode === 'train' && bound.params.apply_to !== undefined) {
-      diagnostics.push(diag('E0116', '`apply_to` picks parts of a split, but the input has no parts', bound.spans.apply_to ?? stage.span, { help: 'remove `apply_to`: every row is used' }));
+      diagnostics.push(diag(CODES.PARAM_CHECK, '`apply_to` picks parts of a split, but the input has no parts', bound.spans.apply_to ?? stage.span, { help: 'remove `apply_to`: every row is used' }));
     }
     // ops that merge parts output their own parts or none; every other op keeps its input's parts
     const outSchema: Schema = mode === 'merge' || !schema?.parts || out.parts ? out : { ...out, parts: schema.parts };
@@ -172,10 +173,10 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
   });
   if (!schema) return undefined;
   if (item.keyword === 'source' && registry.get(stages[0].name)?.kind !== 'source') {
-    diagnostics.push(diag('E0113', `\`source ${item.name}\` must start with a source op (jsonl, csv, …)`, stages[0].nameSpan, { help: `use \`cell ${item.name} = …\` for a cell that reads other cells` }));
+    diagnostics.push(diag(CODES.MISPLACED_OP, `\`source ${item.name}\` must start with a source op (jsonl, csv, …)`, stages[0].nameSpan, { help: `use \`cell ${item.name} = …\` for a cell that reads other cells` }));
   }
   if (item.keyword === 'export' && registry.get(stages[stages.length - 1].name)?.kind !== 'sink') {
-    diagnostics.push(diag('E0113', '`export` must end with a sink op such as `write`', item.pipeline.span, { help: 'add `| write "out/"`' }));
+    diagnostics.push(diag(CODES.MISPLACED_OP, '`export` must end with a sink op such as `write`', item.pipeline.span, { help: 'add `| write "out/"`' }));
   }
   const depNames = new Set<string>();
   if (input) depNames.add(input.cell);
@@ -198,13 +199,13 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
 function checkApplyTo(value: unknown, parts: string[], span: Span, diagnostics: Diagnostic[]): void {
   if (value === undefined) {
     if (!parts.includes('train')) {
-      diagnostics.push(diag('E0116', `the input is split into ${parts.join(', ')}, none of them \`train\`: say which parts to use`, span, { help: `write \`apply_to: [${parts[0]}]\`` }));
+      diagnostics.push(diag(CODES.PARAM_CHECK, `the input is split into ${parts.join(', ')}, none of them \`train\`: say which parts to use`, span, { help: `write \`apply_to: [${parts[0]}]\`` }));
     }
     return;
   }
   for (const a of value as unknown[]) {
     if (typeof a !== 'string' || !parts.includes(a)) {
-      diagnostics.push(diag('E0203', `unknown part \`${String(a)}\``, span, { notes: [`parts of the input: ${parts.join(', ')}`], help: didYouMean(String(a), parts) ?? `pick from ${parts.join(', ')}` }));
+      diagnostics.push(diag(CODES.UNKNOWN_PART, `unknown part \`${String(a)}\``, span, { notes: [`parts of the input: ${parts.join(', ')}`], help: didYouMean(String(a), parts) ?? `pick from ${parts.join(', ')}` }));
     }
   }
 }
@@ -214,7 +215,7 @@ function resolveRef(name: string, span: Span, prefix: string, env: PipelineEnv):
   const { byName, refTarget } = table;
   const t = refTarget(name, prefix);
   if (!t) {
-    diagnostics.push(diag('E0102', `unknown cell \`${name}\``, span, { help: didYouMean(name, [...byName.keys(), ...registry.keys()]), notes: byName.size ? [`cells: ${[...byName.keys()].join(', ')}`] : undefined }));
+    diagnostics.push(diag(CODES.UNKNOWN_CELL, `unknown cell \`${name}\``, span, { help: didYouMean(name, [...byName.keys(), ...registry.keys()]), notes: byName.size ? [`cells: ${[...byName.keys()].join(', ')}`] : undefined }));
     return undefined;
   }
   const up = cells.get(t.cell);
@@ -222,7 +223,7 @@ function resolveRef(name: string, span: Span, prefix: string, env: PipelineEnv):
     const parts = up.schema.parts ?? [];
     if (!parts.includes(t.part)) {
       diagnostics.push(
-        diag('E0203', `\`${t.cell}\` has no part \`${t.part}\``, span, {
+        diag(CODES.UNKNOWN_PART, `\`${t.cell}\` has no part \`${t.part}\``, span, {
           notes: [parts.length ? `parts of \`${t.cell}\`: ${parts.join(', ')}` : `\`${t.cell}\` is a single dataset with no parts`],
           help: didYouMean(t.part, parts),
         }),

@@ -2,6 +2,7 @@
  * Passes 2 and 3 of checking: the recipe's header (`recipe`, `seed`) and its params, with
  * `--set` overrides parsed as literals of each param's kind.
  */
+import { CODES } from '../parser/codes.js';
 import { basename } from 'node:path';
 import type { RecipeFile, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
@@ -20,10 +21,10 @@ export function readHeader(main: RecipeFile, file: string, diagnostics: Diagnost
   for (const item of main.items) {
     if (item.kind !== 'recipe' && item.kind !== 'seed') continue;
     const prev = seen.get(item.kind);
-    if (prev) diagnostics.push(diag('E0105', `\`${item.kind}\` is set twice`, item.span, { notes: [`first set at line ${prev.start.line}`] }));
+    if (prev) diagnostics.push(diag(CODES.DUPLICATE, `\`${item.kind}\` is set twice`, item.span, { notes: [`first set at line ${prev.start.line}`] }));
     seen.set(item.kind, item.span);
     if (item.kind === 'recipe') recipeName = item.name;
-    else if (!Number.isSafeInteger(item.value) || item.value < 0) diagnostics.push(diag('E0108', 'the seed must be a whole number ≥ 0', item.span));
+    else if (!Number.isSafeInteger(item.value) || item.value < 0) diagnostics.push(diag(CODES.OUT_OF_RANGE, 'the seed must be a whole number ≥ 0', item.span));
     else seed = item.value;
   }
   return { recipeName, seed };
@@ -34,12 +35,12 @@ export function recipeParams(paramItems: { item: ParamItem }[], set: Record<stri
   const paramSpans = new Map<string, Span>();
   for (const { item } of paramItems) {
     if (paramSpans.has(item.name)) {
-      diagnostics.push(diag('E0105', `param \`${item.name}\` is declared twice`, item.nameSpan));
+      diagnostics.push(diag(CODES.DUPLICATE, `param \`${item.name}\` is declared twice`, item.nameSpan));
       continue;
     }
     paramSpans.set(item.name, item.nameSpan);
     const v = literal(item.value, { constants } as never);
-    if (v === undefined) diagnostics.push(diag('E0107', `param \`${item.name}\` needs a literal value (string, number, list, record…)`, item.value.span));
+    if (v === undefined) diagnostics.push(diag(CODES.BAD_VALUE, `param \`${item.name}\` needs a literal value (string, number, list, record…)`, item.value.span));
     constants.set(item.name, v ?? null);
   }
   for (const [name, text] of Object.entries(set)) {

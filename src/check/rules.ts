@@ -14,6 +14,7 @@
  * Spans of every clause and example are kept in the bound spans (`rules.NAME`,
  * `rules.NAME.examples.match.0`, …) so later checks can point at them.
  */
+import { CODES, type CodeInfo } from '../parser/codes.js';
 import type { Expr, Span, Stage } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
@@ -84,10 +85,10 @@ export interface RulesContext {
 
 /** Bind a `{ … }` of rule clauses. Settings (`name: value`) are the op's own params and are skipped here. */
 export function checkRules(clauses: readonly string[], e: Expr, spec: ParamSpec, key: string, ctx: RulesContext): RulesValue | undefined {
-  const err = (code: string, message: string, span: Span, extra: Partial<Diagnostic> = {}) => void ctx.diagnostics.push(diag(code, message, span, extra));
+  const err = (code: CodeInfo, message: string, span: Span, extra: Partial<Diagnostic> = {}) => void ctx.diagnostics.push(diag(code, message, span, extra));
   const shape = `write \`${spec.name === 'rules' ? '' : spec.name + ': '}{ ${clauses[0]} NAME: CONDITION -> "label" }\``;
   if (e.kind !== 'block') {
-    err('E0107', `\`${spec.name}\` must be a block of rules`, e.span, { help: shape });
+    err(CODES.BAD_VALUE, `\`${spec.name}\` must be a block of rules`, e.span, { help: shape });
     return undefined;
   }
   const before = ctx.diagnostics.length;
@@ -98,7 +99,7 @@ export function checkRules(clauses: readonly string[], e: Expr, spec: ParamSpec,
     if (entry.kind === 'setting') continue;
     const stage = entry.stage;
     if (!clauses.includes(stage.name)) {
-      err('E0107', `\`${stage.name}\` is not a rule clause`, stage.nameSpan, {
+      err(CODES.BAD_VALUE, `\`${stage.name}\` is not a rule clause`, stage.nameSpan, {
         label: `a rules block holds ${clauses.map((c) => `\`${c} NAME: …\``).join(' and ')} clauses and \`name: value\` settings`,
         help: didYouMean(stage.name, clauses) ?? shape,
       });
@@ -108,21 +109,21 @@ export function checkRules(clauses: readonly string[], e: Expr, spec: ParamSpec,
     if (!rule) continue;
     const prev = seen.get(rule.name);
     if (prev) {
-      err('E0105', `rule \`${rule.name}\` is defined twice`, stage.args[0].nameSpan ?? stage.span, { notes: [`first defined at ${prev.start.line}:${prev.start.col}`] });
+      err(CODES.DUPLICATE, `rule \`${rule.name}\` is defined twice`, stage.args[0].nameSpan ?? stage.span, { notes: [`first defined at ${prev.start.line}:${prev.start.col}`] });
       continue;
     }
     seen.set(rule.name, stage.span);
     rules.push(rule);
   }
-  if (!rules.length && ctx.diagnostics.length === before) err('E0107', `\`${spec.name}\` has no rules`, e.span, { help: shape });
+  if (!rules.length && ctx.diagnostics.length === before) err(CODES.BAD_VALUE, `\`${spec.name}\` has no rules`, e.span, { help: shape });
   return ctx.diagnostics.length > before ? undefined : { rules, files: [...new Set(files)] };
 }
 
 function checkClause(stage: Stage, clauses: readonly string[], key: string, ctx: RulesContext, files: string[]): RuleIR | undefined {
-  const err = (code: string, message: string, span: Span, extra: Partial<Diagnostic> = {}) => void ctx.diagnostics.push(diag(code, message, span, extra));
+  const err = (code: CodeInfo, message: string, span: Span, extra: Partial<Diagnostic> = {}) => void ctx.diagnostics.push(diag(code, message, span, extra));
   const head = stage.args[0];
   if (!head || head.name === undefined) {
-    err('E0107', `a \`${stage.name}\` needs a name`, head?.span ?? stage.span, { help: `write \`${stage.name} refund: matches(text, /refund/i) -> "billing"\`` });
+    err(CODES.BAD_VALUE, `a \`${stage.name}\` needs a name`, head?.span ?? stage.span, { help: `write \`${stage.name} refund: matches(text, /refund/i) -> "billing"\`` });
     return undefined;
   }
   const name = head.name;
@@ -135,20 +136,20 @@ function checkClause(stage: Stage, clauses: readonly string[], key: string, ctx:
   const rule: RuleIR = { kind: stage.name, name, when: { k: 'expr', ir: { k: 'lit', value: true } }, label: null, columns: [] };
   for (const arg of stage.args.slice(1)) {
     if (arg.name === undefined) {
-      err('E0111', `too many values for rule \`${name}\``, arg.span, { notes: ['a rule is `NAME: CONDITION -> LABEL`, then options `name: value`'], help: arg.value.kind === 'binary' && arg.value.op === '~' ? undefined : `options: ${Object.keys(RULE_OPTIONS).join(', ')}` });
+      err(CODES.TOO_MANY_ARGS, `too many values for rule \`${name}\``, arg.span, { notes: ['a rule is `NAME: CONDITION -> LABEL`, then options `name: value`'], help: arg.value.kind === 'binary' && arg.value.op === '~' ? undefined : `options: ${Object.keys(RULE_OPTIONS).join(', ')}` });
       continue;
     }
     const opt = arg.name;
     if (arg.value.kind === 'binary' && arg.value.op === '->') {
-      err('E0205', '`->` comes once per rule, after its condition', arg.value.span, { help: `write \`${stage.name} ${name}: CONDITION -> LABEL\`, then options \`name: value\`` });
+      err(CODES.ARROW, '`->` comes once per rule, after its condition', arg.value.span, { help: `write \`${stage.name} ${name}: CONDITION -> LABEL\`, then options \`name: value\`` });
       continue;
     }
     if (!(opt in RULE_OPTIONS)) {
-      err('E0106', `rules have no option \`${opt}\``, arg.nameSpan ?? arg.span, { notes: Object.entries(RULE_OPTIONS).map(([k, v]) => `${k}: ${v}`), help: didYouMean(opt, Object.keys(RULE_OPTIONS)) });
+      err(CODES.UNKNOWN_PARAM, `rules have no option \`${opt}\``, arg.nameSpan ?? arg.span, { notes: Object.entries(RULE_OPTIONS).map(([k, v]) => `${k}: ${v}`), help: didYouMean(opt, Object.keys(RULE_OPTIONS)) });
       continue;
     }
     if (opt === 'label') {
-      if (labelExpr) err('E0112', `rule \`${name}\` has two labels`, arg.span, { help: 'give the label once: `-> "x"` or `label: "x"`' });
+      if (labelExpr) err(CODES.GIVEN_TWICE, `rule \`${name}\` has two labels`, arg.span, { help: 'give the label once: `-> "x"` or `label: "x"`' });
       labelExpr = arg.value;
       continue;
     }
@@ -159,29 +160,29 @@ function checkClause(stage: Stage, clauses: readonly string[], key: string, ctx:
     const v = ctx.literal(arg.value);
     const n = typeof v === 'number' && Number.isFinite(v) ? v : undefined;
     if (n === undefined) {
-      err('E0107', `\`${opt}\` must be a number, found ${describe(arg.value)}`, arg.value.span);
+      err(CODES.BAD_VALUE, `\`${opt}\` must be a number, found ${describe(arg.value)}`, arg.value.span);
       continue;
     }
     if (opt === 'accuracy') {
       const p = arg.value.kind === 'unit' || n <= 1 ? n : n / 100;
-      if (!(p > 0 && p <= 1)) err('E0108', '`accuracy` must be between 0% and 100%', arg.value.span);
+      if (!(p > 0 && p <= 1)) err(CODES.OUT_OF_RANGE, '`accuracy` must be between 0% and 100%', arg.value.span);
       rule.accuracy = p;
     } else if (opt === 'weight') rule.weight = n;
     else rule.priority = n;
   }
   if (!labelExpr) {
-    err('E0107', `rule \`${name}\` has no label`, head.span, { help: `end it with \`-> "label"\` (or \`-> abstain\`), or add \`label: "…"\`` });
+    err(CODES.BAD_VALUE, `rule \`${name}\` has no label`, head.span, { help: `end it with \`-> "label"\` (or \`-> abstain\`), or add \`label: "…"\`` });
   } else {
     ctx.spans[`${key}.${name}.label`] = labelExpr.span;
     const v = labelExpr.kind === 'name' && labelExpr.name === 'abstain' ? null : ctx.literal(labelExpr);
-    if (v !== null && typeof v !== 'string' && typeof v !== 'number') err('E0107', `the label of rule \`${name}\` must be a string, a number or \`abstain\`, found ${describe(labelExpr)}`, labelExpr.span);
+    if (v !== null && typeof v !== 'string' && typeof v !== 'number') err(CODES.BAD_VALUE, `the label of rule \`${name}\` must be a string, a number or \`abstain\`, found ${describe(labelExpr)}`, labelExpr.span);
     else rule.label = v;
   }
   const columns: string[] = [];
   rule.when = checkCond(condExpr, ctx, columns, files);
   rule.columns = [...new Set(columns)];
   if (stage.name !== clauses[0] && !hasPositiveMatcher(rule.when)) {
-    err('E0107', `a \`${stage.name}\` rule needs a matcher that finds spans`, condExpr.span, { notes: Object.values(MATCHERS), help: `e.g. \`${stage.name} ${name}: keywords(text, ["Acme"]) -> "ORG"\`` });
+    err(CODES.BAD_VALUE, `a \`${stage.name}\` rule needs a matcher that finds spans`, condExpr.span, { notes: Object.values(MATCHERS), help: `e.g. \`${stage.name} ${name}: keywords(text, ["Acme"]) -> "ORG"\`` });
   }
   return ctx.diagnostics.length > before ? undefined : rule;
 }
@@ -199,7 +200,7 @@ function checkCond(e: Expr, ctx: RulesContext, columns: string[], files: string[
   };
   if (e.kind === 'binary' && (e.op === 'and' || e.op === 'or')) return { k: e.op, l: checkCond(e.left, ctx, columns, files), r: checkCond(e.right, ctx, columns, files) };
   if (e.kind === 'unary' && e.op === 'not') return { k: 'not', e: checkCond(e.operand, ctx, columns, files) };
-  if (e.kind === 'binary' && e.op === '->') return fail(diag('E0205', '`->` comes once per rule, after its condition', e.span));
+  if (e.kind === 'binary' && e.op === '->') return fail(diag(CODES.ARROW, '`->` comes once per rule, after its condition', e.span));
   if (e.kind === 'binary' && e.op === '~' && e.left.kind === 'name' && e.right.kind === 'regex' && ctx.scope.schema.columns.some((c) => c.name === (e.left as { name: string }).name)) {
     const col = (e.left as { name: string }).name;
     const m = regexMatcher(col, e.right.source, e.right.flags, e.right.span, ctx);
@@ -215,11 +216,11 @@ function checkCond(e: Expr, ctx: RulesContext, columns: string[], files: string[
   }
   if (e.kind === 'call' && !(e.callee in FUNCTIONS)) {
     const names = [...Object.keys(MATCHERS), ...Object.keys(FUNCTIONS)];
-    return fail(diag('E0202', `unknown function \`${e.callee}\``, e.calleeSpan, { notes: [`in rules: ${Object.keys(MATCHERS).join(', ')}; in any expression: ${Object.keys(FUNCTIONS).join(', ')}`], help: didYouMean(e.callee, names) }));
+    return fail(diag(CODES.UNKNOWN_FUNCTION, `unknown function \`${e.callee}\``, e.calleeSpan, { notes: [`in rules: ${Object.keys(MATCHERS).join(', ')}; in any expression: ${Object.keys(FUNCTIONS).join(', ')}`], help: didYouMean(e.callee, names) }));
   }
   const { ir, type } = checkExpr(e, ctx.scope);
   if (!['bool', 'any', 'null'].includes(type)) {
-    return fail(diag('E0204', `a rule condition must be true or false, but this is a ${type}`, e.span, { help: 'compare it: `len(text) > 20`, `tier == "gold"`, or use a matcher: keywords(text, ["refund"])' }));
+    return fail(diag(CODES.TYPE, `a rule condition must be true or false, but this is a ${type}`, e.span, { help: 'compare it: `len(text) > 20`, `tier == "gold"`, or use a matcher: keywords(text, ["refund"])' }));
   }
   collectColumns(ir, columns);
   return { k: 'expr', ir };
@@ -249,7 +250,7 @@ function collectColumns(ir: ExprIR, into: string[]): void {
 function regexMatcher(col: string, source: string, flags: string, span: Span, ctx: RulesContext): RuleMatcher | undefined {
   const problem = regexProblem(source, flags.replace(/[gy]/g, ''));
   if (problem) {
-    ctx.diagnostics.push(diag('E0107', problem.message, span, { help: problem.help }));
+    ctx.diagnostics.push(diag(CODES.BAD_VALUE, problem.message, span, { help: problem.help }));
     return undefined;
   }
   return { k: 'regex', col, source, flags: flags.replace(/[gy]/g, '') };
@@ -257,7 +258,7 @@ function regexMatcher(col: string, source: string, flags: string, span: Span, ct
 
 function checkMatcher(e: Extract<Expr, { kind: 'call' }>, ctx: RulesContext, files: string[]): RuleMatcher | undefined {
   const err = (message: string, span: Span, extra: Partial<Diagnostic> = {}) => {
-    ctx.diagnostics.push(diag('E0107', message, span, { notes: [MATCHERS[e.callee]], ...extra }));
+    ctx.diagnostics.push(diag(CODES.BAD_VALUE, message, span, { notes: [MATCHERS[e.callee]], ...extra }));
     return undefined;
   };
   const positional = e.args.filter((a) => a.name === undefined);
@@ -280,7 +281,7 @@ function checkMatcher(e: Extract<Expr, { kind: 'call' }>, ctx: RulesContext, fil
   if (!column && !schema.open) {
     const names = schema.columns.map((x) => x.name);
     ctx.diagnostics.push(
-      diag('E0201', `unknown column \`${col}\``, colSpan, {
+      diag(CODES.UNKNOWN_COLUMN, `unknown column \`${col}\``, colSpan, {
         label: positional.length === 2 ? `not a column of \`${ctx.scope.owner}\`` : `\`${e.callee}\` reads \`text\` unless given a column`,
         notes: [`columns of \`${ctx.scope.owner}\`: ${names.join(', ') || '(none)'}`],
         help: positional.length === 2 ? didYouMean(col, names) : `name the column: \`${e.callee}(${names.find((n) => n !== 'id' && n !== 'source') ?? 'body'}, …)\``,
@@ -324,7 +325,7 @@ function checkMatcher(e: Extract<Expr, { kind: 'call' }>, ctx: RulesContext, fil
 function checkExamples(e: Expr, key: string, ctx: RulesContext): { match: RuleExample[]; no_match: RuleExample[] } | undefined {
   const out = { match: [] as RuleExample[], no_match: [] as RuleExample[] };
   const bad = (span: Span) => {
-    ctx.diagnostics.push(diag('E0107', 'rule examples are `{ match: ["…"], no_match: ["…"] }` (strings, or records of columns)', span));
+    ctx.diagnostics.push(diag(CODES.BAD_VALUE, 'rule examples are `{ match: ["…"], no_match: ["…"] }` (strings, or records of columns)', span));
     return undefined;
   };
   const take = (which: 'match' | 'no_match', v: Expr) => {

@@ -25,6 +25,7 @@
  *   line can break (inside an op's arguments, inside an expression) is kept as written, only
  *   trailing whitespace trimmed.
  */
+import { CODES } from '../parser/codes.js';
 import type { Arg, BlockEntry, Comment, Expr, Item, RecipeFile, Span, Stage } from '../parser/ast.js';
 import type { Diagnostic } from '../parser/diagnostics.js';
 import { parseRecipe } from '../parser/parse.js';
@@ -45,7 +46,7 @@ export function formatFile(text: string, file: string): { text?: string; diagnos
     return {
       diagnostics: [
         {
-          code: 'E0009',
+          code: CODES.FORMAT_INTERNAL.code,
           severity: 'error',
           message: 'internal error: formatting would change this recipe, so it was left as it is',
           span,

@@ -2,6 +2,7 @@
  * CST → AST. Defensive: after recovery a CST node may lack children, and such holes become
  * `error` expressions (their syntax error was already reported).
  */
+import { CODES } from './codes.js';
 import type { CstNode, IToken } from 'chevrotain';
 import type { Arg, BinaryOp, BlockEntry, Expr, Item, Pipeline, Span, Stage } from './ast.js';
 import { diag, type Diagnostic } from './diagnostics.js';
@@ -197,7 +198,7 @@ export class AstBuilder {
           const flags = t.image.slice(last + 1);
           // checked as it will run: linear-time RE2, which lacks backreferences and lookaround
           const problem = regexProblem(source, flags);
-          if (problem) this.diagnostics.push(diag('E0004', problem.message, span, { help: problem.help }));
+          if (problem) this.diagnostics.push(diag(CODES.INVALID_REGEX, problem.message, span, { help: problem.help }));
           return { kind: 'regex', source, flags, span };
         }
         case 'FieldPath': {

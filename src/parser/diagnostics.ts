@@ -2,6 +2,7 @@
  * The diagnostic model shared by the parser, the checker and the runtime, and its one renderer
  * (rustc-style: code, file:line:col, the source line with carets, notes and a did-you-mean).
  */
+import { CODES, type CodeInfo } from './codes.js';
 import type { Span } from './ast.js';
 
 export interface Diagnostic {
@@ -26,8 +27,9 @@ export class DiagnosticError extends Error {
   }
 }
 
-export function diag(code: string, message: string, span: Span, extra: Partial<Diagnostic> = {}): Diagnostic {
-  return { code, severity: 'error', message, span, ...extra };
+/** A diagnostic with a code from the table (src/parser/codes.ts); W codes are warnings. */
+export function diag(code: CodeInfo, message: string, span: Span, extra: Partial<Diagnostic> = {}): Diagnostic {
+  return { code: code.code, severity: code.code.startsWith('W') ? 'warning' : 'error', message, span, ...extra };
 }
 
 /** At most this many diagnostics on one line, and in one file; the rest are counted, not listed. */
@@ -57,7 +59,7 @@ export function capDiagnostics(diags: Diagnostic[]): Diagnostic[] {
     const n = perLine.get(key) ?? 0;
     if (lastKept && `${lastKept.span.file}:${lastKept.span.start.line}` !== key) flushLine();
     // E0005 (parsing of an item stopped) always shows: it says why there are no more errors
-    if (d.code !== 'E0005' && (n >= MAX_PER_LINE || out.length >= MAX_PER_FILE)) {
+    if (d.code !== CODES.TOO_MANY_ERRORS.code && (n >= MAX_PER_LINE || out.length >= MAX_PER_FILE)) {
       if (n >= MAX_PER_LINE && out.length < MAX_PER_FILE) droppedOnLine++;
       else dropped++;
       perLine.set(key, n + 1);
@@ -69,7 +71,7 @@ export function capDiagnostics(diags: Diagnostic[]): Diagnostic[] {
   flushLine();
   if (dropped) {
     const last = out[out.length - 1];
-    out.push({ ...diag(last.code, `${dropped.toLocaleString('en-US')} more error${dropped === 1 ? '' : 's'} in ${last.span.file} not shown`, last.span, { label: 'the first errors are above; fix them and check again' }), severity: last.severity, omitted: dropped - 1 });
+    out.push({ code: last.code, message: `${dropped.toLocaleString('en-US')} more error${dropped === 1 ? '' : 's'} in ${last.span.file} not shown`, span: last.span, label: 'the first errors are above; fix them and check again', severity: last.severity, omitted: dropped - 1 });
   }
   return out;
 }

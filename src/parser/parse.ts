@@ -2,6 +2,7 @@
  * Text → AST plus every syntax diagnostic of the file. Each top-level item is parsed on its own
  * (items start with keywords), so an error in one item never hides errors in the next.
  */
+import { CODES } from './codes.js';
 import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
 import type { Comment, Item, RecipeFile, Span } from './ast.js';
 import { AstBuilder } from './cst-to-ast.js';
@@ -23,12 +24,12 @@ export function parseRecipe(source: string, file: string): ParseResult {
   for (const e of lexed.errors) {
     const span = builder.span({ startOffset: e.offset, startLine: e.line, startColumn: e.column }, { endOffset: e.offset + e.length - 1, endLine: e.line, endColumn: (e.column ?? 1) + e.length - 1 });
     const ch = source.slice(e.offset, e.offset + e.length);
-    diagnostics.push(diag('E0001', `unexpected character ${JSON.stringify(ch.slice(0, 1))}`, span, { label: 'not part of the language' }));
+    diagnostics.push(diag(CODES.UNEXPECTED_CHARACTER, `unexpected character ${JSON.stringify(ch.slice(0, 1))}`, span, { label: 'not part of the language' }));
   }
 
   for (const t of lexed.tokens) {
     if (t.tokenType.name === 'UnterminatedString') {
-      diagnostics.push(diag('E0003', 'unterminated string', builder.span(t), { label: 'this string has no closing quote', help: 'add a `"` before the end of the line' }));
+      diagnostics.push(diag(CODES.UNTERMINATED_STRING, 'unterminated string', builder.span(t), { label: 'this string has no closing quote', help: 'add a `"` before the end of the line' }));
     }
   }
 
@@ -48,7 +49,7 @@ export function parseRecipe(source: string, file: string): ParseResult {
     const deep = tooDeep(chunk);
     if (deep) {
       diagnostics.push(
-        diag('E0006', deep.what, builder.span(deep.token), {
+        diag(CODES.TOO_DEEP, deep.what, builder.span(deep.token), {
           label: 'too deep from here',
           help: 'write the expression flatter (name a part with `derive`, or split a long condition)',
         }),
@@ -69,7 +70,7 @@ export function parseRecipe(source: string, file: string): ParseResult {
     }
     if (!cst) {
       const last = parser.errors[parser.errors.length - 1];
-      diagnostics.push(diag('E0005', `too many syntax errors in this item (more than ${MAX_ITEM_ERRORS}): the rest of it was not read`, last ? builder.span(last.token) : builder.span(chunk[0]), { label: 'parsing stopped here' }));
+      diagnostics.push(diag(CODES.TOO_MANY_ERRORS, `too many syntax errors in this item (more than ${MAX_ITEM_ERRORS}): the rest of it was not read`, last ? builder.span(last.token) : builder.span(chunk[0]), { label: 'parsing stopped here' }));
       continue;
     }
     const item = builder.item(cst);
@@ -148,7 +149,7 @@ function strayTokens(chunk: IToken[], b: AstBuilder): Diagnostic {
   const first = chunk[0];
   const span = b.span(first);
   const guess = first.tokenType.name === 'Identifier' ? closest(first.image, ITEM_KEYWORDS) : undefined;
-  return diag('E0002', `expected an item (${ITEM_KEYWORDS.join(', ')}), found ${describe(first)}`, span, {
+  return diag(CODES.SYNTAX, `expected an item (${ITEM_KEYWORDS.join(', ')}), found ${describe(first)}`, span, {
     label: 'a recipe is a list of items, each starting with a keyword',
     help: guess ? `did you mean \`${guess}\`?` : undefined,
   });
@@ -201,21 +202,21 @@ function syntaxDiagnostic(err: IRecognitionException, chunk: IToken[], b: AstBui
   // `->` is read only at the top of an argument (parser.ts `labeledExpr`): say where it belongs
   if (!eof && token.tokenType.name === 'Arrow') {
     const inParens = rule === 'paren';
-    return diag('E0002', "unexpected `->`: it only follows a rule's whole condition", b.span(token), {
+    return diag(CODES.SYNTAX, "unexpected `->`: it only follows a rule's whole condition", b.span(token), {
       label: inParens ? '`->` cannot be inside parentheses' : '`->` is not allowed here',
       help: inParens ? 'move `->` and its label after the closing `)`: `(CONDITION) -> "label"`' : 'a rule clause is `rule NAME: CONDITION -> "label"`: one `->`, after the whole condition',
     });
   }
   if (err.name === 'NotAllInputParsedException') {
     const kw = token.tokenType.name === 'Identifier' ? closest(token.image, KEYWORDS) : undefined;
-    return diag('E0002', `unexpected ${found} after the end of the ${rule.replace(/Item$/, '') || 'item'}`, span, {
+    return diag(CODES.SYNTAX, `unexpected ${found} after the end of the ${rule.replace(/Item$/, '') || 'item'}`, span, {
       label: 'the item is complete before this',
       help: kw ? `did you mean \`${kw}\`?` : 'start a new item on its own line, or remove this',
     });
   }
   const label = pointAfterPrev ? `expected ${expected} here` : `expected ${expected}`;
   if (rule === 'parenArgs' || expected.includes("')'")) notes.push('an opening `(` needs a matching `)`');
-  return diag('E0002', `expected ${expected}, found ${found}`, span, { label, notes: notes.length ? notes : undefined, help });
+  return diag(CODES.SYNTAX, `expected ${expected}, found ${found}`, span, { label, notes: notes.length ? notes : undefined, help });
 }
 
 /** Turn Chevrotain's "one of these possible Token sequences" into a short phrase. */

@@ -20,6 +20,13 @@ describe('diagnostic codes', () => {
     }
   });
 
+  it('outside the table, src/ names codes by constant (CODES.TYPE), never by a literal', () => {
+    const literal = sources(join(ROOT, 'src'))
+      .filter((f) => !f.endsWith(join('parser', 'codes.ts')))
+      .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/'[EW]\d{4}'/g)].map((m) => `${f}: ${m[0]}`));
+    expect(literal).toEqual([]);
+  });
+
   it('every code written in src/ is in the table', () => {
     const used = new Set<string>();
     for (const f of sources(join(ROOT, 'src'))) for (const m of readFileSync(f, 'utf8').matchAll(/'([EW]\d{4})'/g)) used.add(m[1]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CODES } from '../../src/parser/codes.js';
 import type { Span } from '../../src/parser/ast.js';
 import { diag, renderDiagnostics, summaryLine } from '../../src/parser/diagnostics.js';
 import { parseRecipe } from '../../src/parser/parse.js';
@@ -28,7 +29,7 @@ describe('renderDiagnostics', () => {
 
   it('the README example: notes and help, carets under the whole word', () => {
     const src = ['recipe support', '', 'source t = jsonl "t.jsonl"', '', '', '', 'cell unique = clean | dedupe lable'].join('\n');
-    const d = diag('E0201', 'unknown column `lable`', span('recipes/support.ftr', 7, 30, 7, 35), {
+    const d = diag(CODES.UNKNOWN_COLUMN, 'unknown column `lable`', span('recipes/support.ftr', 7, 30, 7, 35), {
       label: 'not a column of `clean`',
       notes: ['columns of `clean`: id, source, text, label'],
       help: 'did you mean `label`?',
@@ -80,7 +81,7 @@ describe('renderDiagnostics', () => {
 
   it('a span over several lines underlines to the end of its first line', () => {
     const src = 'export a\n  | dedupe';
-    const d = diag('E0113', '`export` must end with a sink op such as `write`', span('x.ftr', 1, 1, 2, 11));
+    const d = diag(CODES.MISPLACED_OP, '`export` must end with a sink op such as `write`', span('x.ftr', 1, 1, 2, 11));
     expect(renderDiagnostics([d], new Map([['x.ftr', src]])).split('\n').slice(3)).toEqual(['1 | export a', '  | ^^^^^^^^']);
   });
 
@@ -91,25 +92,25 @@ describe('renderDiagnostics', () => {
   });
 
   it('without the source text: header, location and notes only', () => {
-    const d = diag('E0301', 'cannot read `x.ftr`: ENOENT', span('gone.ftr', 3, 5, 3, 12), { notes: ['looked for x.ftr'], help: 'check the path' });
+    const d = diag(CODES.USE_NOT_FOUND, 'cannot read `x.ftr`: ENOENT', span('gone.ftr', 3, 5, 3, 12), { notes: ['looked for x.ftr'], help: 'check the path' });
     expect(renderDiagnostics([d], new Map())).toBe(
       ['error[E0301]: cannot read `x.ftr`: ENOENT', '  --> gone.ftr:3:5', '   = note: looked for x.ftr', '   = help: check the path'].join('\n'),
     );
   });
 
   it('warnings are labelled as such; color adds ANSI codes only when asked', () => {
-    const d = { ...diag('W0001', 'careful', span('w.ftr', 1, 1, 1, 2)), severity: 'warning' as const };
+    const d = { ...diag(CODES.MISSING_FIELD, 'careful', span('w.ftr', 1, 1, 1, 2)), severity: 'warning' as const };
     const plain = renderDiagnostics([d], new Map([['w.ftr', 'x']]));
-    expect(plain.split('\n')[0]).toBe('warning[W0001]: careful');
+    expect(plain.split('\n')[0]).toBe('warning[W0101]: careful');
     expect(plain).not.toContain('\x1b[');
     const colored = renderDiagnostics([d], new Map([['w.ftr', 'x']]), true);
-    expect(colored).toContain('\x1b[1;33mwarning[W0001]\x1b[0m');
+    expect(colored).toContain('\x1b[1;33mwarning[W0101]\x1b[0m');
     expect(colored).toContain('\x1b[1;31m^\x1b[0m');
   });
 });
 
 describe('summaryLine', () => {
-  const e = diag('E0001', 'x', span('f', 1, 1, 1, 2));
+  const e = diag(CODES.UNEXPECTED_CHARACTER, 'x', span('f', 1, 1, 1, 2));
   const w = { ...e, severity: 'warning' as const };
   it('counts errors and warnings and says whether data was read', () => {
     expect(summaryLine([e], false)).toBe('1 error; no data was read.');
