@@ -1,5 +1,5 @@
 import { prng } from '../../runtime/hash.js';
-import { defineOp, OpError, type GlobalOutput, type OpContext, type Params, type Row, type RowSet } from '../types.js';
+import { defineOp, OpError, type GlobalOutput, type MetricValue, type OpContext, type Params, type Row, type RowSet } from '../types.js';
 import { int, num, pct, show, sortLabels, table } from './report.js';
 
 const STRATEGIES = ['weights', 'oversample', 'undersample'] as const;
@@ -132,7 +132,7 @@ export const balance = defineOp({
     async run(input, params, ctx, out, extra) {
       const partNames = Object.keys(extra).filter((k) => k.startsWith('part:')).map((k) => k.slice(5));
       const split = !!ctx.schema.parts;
-      const into = (part: string | undefined): GlobalOutput => ({ emit: (row) => out.emit(row, part), drop: (row, reason, detail) => out.drop(row, reason, detail), note: (l) => out.note(l) });
+      const into = (part: string | undefined): GlobalOutput => ({ emit: (row) => out.emit(row, part), drop: (row, reason, detail) => out.drop(row, reason, detail), note: (l) => out.note(l), metric: (n, v) => out.metric?.(split && part ? `${part}:${n}` : n, v) });
       if (!split) {
         await balancePart(partNames.length ? extra[`part:${partNames[0]}`] : input, params, ctx, into(partNames[0]));
         return;
@@ -275,6 +275,13 @@ async function balancePart(input: RowSet, params: Params, ctx: OpContext, out: G
   for (const l of table(rows)) out.note(l);
   if (unlabeled) out.note(`${int(unlabeled)} rows without a ${labelCol} passed through unchanged${strategy === 'weights' ? ' (weight null)' : ''}`);
   if (strategy === 'weights') out.note(`Σ weight = ${num(weights!.reduce((s, w, c) => s + w * counts[c], 0))} (labeled rows ${int(labeled)})`);
+  out.metric?.('labeled', labeled);
+  out.metric?.('unlabeled', unlabeled);
+  out.metric?.('rows_out', total);
+  out.metric?.(
+    'classes',
+    Object.fromEntries(order.map((c): [string, MetricValue] => [show(shownOf.get(keys[c])), strategy === 'weights' ? { rows: counts[c], weight: weights![c] } : { before: counts[c], target: targets![c], after: after[c] }])),
+  );
 }
 
 function normalize(counts: Record<string, number>): Record<string, number> {

@@ -175,6 +175,10 @@ export const mix = defineOp({
       for (const l of table(rows)) out.note(l);
       if (capped) out.note(`size ${fmt(params.size as number)} needs copies: lowered to ${fmt(total)}, the largest total without them (add \`upsample\` to reach it)`);
       if (outside.size) out.note(`dropped rows of groups not in the mix: ${[...outside].map(([g, c]) => `${g} (${fmt(c)})`).join(', ')}`);
+      out.metric?.('rows_in', n);
+      out.metric?.('rows_out', total);
+      out.metric?.('groups', Object.fromEntries(names.map((g, k) => [g, { target: ratios[k], achieved: total ? got[k] / total : null, available: available[k], rows: got[k] }])));
+      if (outside.size) out.metric?.('dropped_outside_mix', Object.fromEntries(outside));
     },
   },
 });

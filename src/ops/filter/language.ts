@@ -168,6 +168,10 @@ export const language = defineOp({
       const und = seen.get('und');
       if (und) out.note(`${und.rows.toLocaleString('en-US')} row${und.rows === 1 ? '' : 's'} undetermined (und: under ${minLength} characters or no letters) ${dropUnd ? 'dropped' : 'kept'}`);
       out.note(`${kept.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} rows kept${allowed.length ? ` (${allowed.join(', ')})` : ''}`);
+      out.metric?.('rows', n);
+      out.metric?.('kept', kept);
+      out.metric?.('languages', Object.fromEntries(rows.map(([l, c]) => [l, { rows: c.rows, kept: c.kept }])));
+      out.metric?.('sco_counted_as_eng', scoToEng);
     },
   },
 });

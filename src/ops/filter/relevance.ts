@@ -460,6 +460,12 @@ export const relevance = defineOp({
       const total = i;
       const parts = [why.zero && `${count(why.zero)} without a domain word`, why.score && `${count(why.score)} below the threshold`, why.keywords && `${count(why.keywords)} failing keyword rules`, why.noText && `${count(why.noText)} without text`].filter(Boolean);
       out.note(`kept ${count(kept)} of ${count(total)} rows${parts.length ? `; dropped ${parts.join(', ')}` : ''}`);
+      out.metric?.('rows', total);
+      out.metric?.('kept', kept);
+      out.metric?.('dropped', { no_domain_word: why.zero, below_threshold: why.score, keyword_rules: why.keywords, no_text: why.noText });
+      if (resolved) out.metric?.('threshold', resolved.value);
+      if (sorted.length) out.metric?.('relevance', { rows_with_domain_word: sorted.length, p10: quantile(sorted, 0.1), median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), max: sorted[sorted.length - 1] });
+      out.metric?.('by_source', Object.fromEntries(srcRows.map(([s, c]) => [s, { kept: c.kept, rows: c.rows }])));
     },
   },
 });

@@ -256,6 +256,10 @@ export const spam = defineOp({
       const rows = [['rule', 'weight', 'rows hit'], ...rules.map((r) => [r.name, fmt(r.weight), (perRule.get(r.name) ?? 0).toLocaleString('en-US')])];
       for (const line of table(rows)) out.note(line);
       out.note(`${spamRows.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} rows ${flag ? 'flagged as' : 'dropped as'} spam (score ≥ ${fmt(threshold)})`);
+      out.metric?.('rows', n);
+      out.metric?.('spam_rows', spamRows);
+      out.metric?.('threshold', threshold);
+      out.metric?.('rule_hits', Object.fromEntries(rules.map((r) => [r.name, { weight: r.weight, rows: perRule.get(r.name) ?? 0 }])));
     },
   },
 });

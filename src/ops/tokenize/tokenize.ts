@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { defineOp, OpError, type Column, type Row, type RowSet } from '../types.js';
+import { defineOp, OpError, type Column, type GlobalOutput, type Row, type RowSet } from '../types.js';
 import { requireColumns } from '../common.js';
 import { MAIN_PART } from '../../runtime/store.js';
 import { resolvePath } from '../sources/files.js';
@@ -142,7 +142,7 @@ export const tokenize = defineOp({
           await out.emit(outRow, part);
           if (++done % 1000 === 0) ctx.progress(done);
         }
-        noteSummary(out.note, { part, tok, counts: counts.subarray(0, Math.min(n, counts.length)), max, truncate, dropped, truncated, chars, tokensOut, noText, nonText, column });
+        noteSummary(out, { part, tok, counts: counts.subarray(0, Math.min(n, counts.length)), max, truncate, dropped, truncated, chars, tokensOut, noText, nonText, column });
       }
     },
   },
@@ -163,9 +163,23 @@ interface PartReport {
   column: string;
 }
 
-function noteSummary(note: (line: string) => void, r: PartReport): void {
+function noteSummary(out: GlobalOutput, r: PartReport): void {
+  const note = (line: string) => out.note(line);
   const s = summarize(r.counts);
   const where = r.part && r.part !== MAIN_PART ? `${r.part}: ` : '';
+  out.metric?.(r.part && r.part !== MAIN_PART ? `tokens:${r.part}` : 'tokens', {
+    tokenizer: r.tok.label,
+    rows: s.count,
+    tokens: s.total,
+    mean: s.count ? s.mean : null,
+    p50: s.count ? s.p50 : null,
+    p95: s.count ? s.p95 : null,
+    max: s.count ? s.max : null,
+    chars_per_token: s.total ? r.chars / s.total : null,
+    over_max: r.max === undefined ? null : { max: r.max, truncated: r.truncated, dropped: r.dropped, tokens_kept: r.tokensOut },
+    no_text: r.noText,
+    non_text: r.nonText,
+  });
   if (!s.count) {
     note(`${where}no rows (${r.tok.label})`);
     return;
