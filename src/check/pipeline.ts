@@ -7,7 +7,7 @@ import { CODES } from '../parser/codes.js';
 import type { Expr, Span } from '../parser/ast.js';
 import { diag, type Diagnostic } from '../parser/diagnostics.js';
 import { didYouMean } from '../parser/suggest.js';
-import type { OpDef, Schema } from '../core/op.js';
+import type { OpDef, Schema, SchemaContext } from '../core/op.js';
 import { dottedName, type CellTable } from './cells.js';
 import type { CellDecl } from './files.js';
 import type { GraphCell, Step } from './graph.js';
@@ -120,34 +120,32 @@ export function checkPipeline(d: CellDecl, env: PipelineEnv): GraphCell | undefi
         return;
       }
     }
-    let out: Schema;
-    try {
-      out = schemaOfStep();
-    } catch (e) {
-      // a file a glob or folder expands to that leads out (the policy of src/core/sandbox.ts)
-      if (!(e instanceof PermissionError)) throw e;
-      diagnostics.push(diag(CODES.READ_DENIED, e.message, stage.span, { help: `if you trust this recipe, run with ${e.flag}` }));
-      schema = unknownAfter(schema);
-      return;
-    }
-    function schemaOfStep(): Schema {
-      return op!.schema({
+    const ctx: SchemaContext = {
       input: schema,
       datasets,
       params: bound.params,
       baseDir: d.baseDir,
       producer: (abs) => {
-        const cell = producer(abs);
-        return cell === d.name ? undefined : cell;
+        const writer = producer(abs);
+        return writer === d.name ? undefined : writer;
       },
       error: (param, message, extra) => {
         const code = message.startsWith('unknown column') ? CODES.UNKNOWN_COLUMN : param ? CODES.PARAM_CHECK : CODES.OP_CHECK;
         diagnostics.push(diag(code, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
       },
       warn: (param, message, extra) => {
-        diagnostics.push(diag(CODES.MISSING_FIELD, message, (param && bound.spans[param]) || stage.span, { ...extra, severity: 'warning' }));
+        diagnostics.push(diag(CODES.MISSING_FIELD, message, (param && bound.spans[param]) || stage.span, extra ?? {}));
       },
-    });
+    };
+    let out: Schema;
+    try {
+      out = op.schema(ctx);
+    } catch (e) {
+      // a file a glob or folder expands to that leads out (the policy of src/core/sandbox.ts)
+      if (!(e instanceof PermissionError)) throw e;
+      diagnostics.push(diag(CODES.READ_DENIED, e.message, stage.span, { help: `if you trust this recipe, run with ${e.flag}` }));
+      schema = unknownAfter(schema);
+      return;
     }
     const mode = op.kind === 'global' ? (op.global?.parts ?? 'each') : undefined;
     const partsHelp = input && index === 1 && schema?.parts ? `read one part: \`cell ${item.name} = ${input.cell}.${schema.parts[0]} | …\`` : `read one part of a split cell as \`cell.${schema?.parts?.[0] ?? 'train'}\``;
