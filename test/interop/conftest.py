@@ -145,9 +145,9 @@ cell bpe_lower = t | train_tokenizer "bpe-lower.json" vocab_size: 500 min_freque
 cell wp = t | train_tokenizer "wordpiece.json" model: wordpiece vocab_size: 700 min_frequency: 2
 cell wp_lower = t | train_tokenizer "wordpiece-lower.json" model: wordpiece vocab_size: 500 min_frequency: 2 lowercase: true
 """ + "".join(
-    f'export t | tokenize tokenizer: {enc} ids: true | write "out/{enc}.jsonl"\n' for enc in ("cl100k_base", "o200k_base", "p50k_base", "r50k_base")
+    f'export t | tokenize tokenizer: {enc} ids: true | write "out/{enc}.jsonl" shuffle: false\n' for enc in ("cl100k_base", "o200k_base", "p50k_base", "r50k_base")
 ) + "".join(
-    f'export {cell} | tokenize tokenizer_file: "{file}" ids: true | write "out/{cell}.jsonl"\n'
+    f'export {cell} | tokenize tokenizer_file: "{file}" ids: true | write "out/{cell}.jsonl" shuffle: false\n'
     for cell, file in (("bpe", "bpe.json"), ("bpe_lower", "bpe-lower.json"), ("wp", "wordpiece.json"), ("wp_lower", "wordpiece-lower.json"))
 )
 
