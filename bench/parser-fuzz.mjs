@@ -31,18 +31,6 @@ const HOSTILE_SEEDS = [
   'source d = jsonl "data/tickets.jsonl"\ncell c = d | annotate {\n  rule r: matches(text, /refund/i) -> "billing" examples: { match: ["refund"] }\n}\n',
 ];
 
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One mutated recipe from a seed text: 1–4 edits, some of them hostile. */
 export function mutate(seedText, random) {
   const pick = (xs) => xs[Math.floor(random() * xs.length)];
@@ -115,7 +103,9 @@ if (isMainThread) {
     ...['examples', 'recipes'].flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => f.endsWith('.ftr')).map((f) => readFileSync(join(ROOT, d, f), 'utf8'))),
     ...HOSTILE_SEEDS,
   ];
-  const random = rng(Number(opt.seed));
+  // the project's own seeded PRNG (src/ml/random.ts), from the build
+  const { mulberry32 } = await import(pathToFileURL(join(ROOT, 'dist', 'ml', 'random.js')).href);
+  const random = mulberry32(Number(opt.seed));
   const recipes = Array.from({ length: COUNT }, () => mutate(seeds[Math.floor(random() * seeds.length)], random));
   const load0 = loadavg()[0];
   const started = Date.now();
